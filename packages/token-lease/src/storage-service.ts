@@ -1,0 +1,41 @@
+import type { LeaseRecord, RevocationState } from './lease.js';
+
+/** Which cloud service the leases in a storage belong to; leases are kept apart by it. */
+export interface StorageNamespace {
+  /** The cloud service's module name, e.g. `influxdb-v2`. */
+  cloudService: string;
+  /** The cloud service's address (`CloudService.getAddress()`). */
+  cloudServiceAddress: string;
+}
+
+/**
+ * Durable lease storage. Every lease has a due time: its expiry, or the time of
+ * the next revocation attempt, or the end of a claim. Methods may throw a
+ * StorageUnavailableError when the backing store cannot be reached.
+ */
+export interface StorageService {
+  /** The module name, e.g. `memory` or `redis`. */
+  readonly name: string;
+  init(namespace: StorageNamespace): Promise<void>;
+  /** Inserts or replaces a lease; its due time becomes its `expires`. */
+  save(record: LeaseRecord): Promise<void>;
+  get(leaseId: string): Promise<LeaseRecord | undefined>;
+  /** Removes a lease; true if it was there. */
+  remove(leaseId: string): Promise<boolean>;
+  /** Every lease in the namespace. */
+  getAll(): Promise<LeaseRecord[]>;
+  /** How many leases the namespace holds. */
+  count(): Promise<number>;
+  /** The earliest due time in the namespace, or undefined when it is empty. */
+  nextDue(): Promise<Date | undefined>;
+  /**
+   * Atomically claims up to `limit` leases due at or before `now`: each claimed
+   * lease's due time moves to `now + claimMs`, so no other claimer (another hub
+   * on the same store) gets it until that claim lapses. Returns the claimed leases.
+   */
+  claimDue(now: Date, limit: number, claimMs: number): Promise<LeaseRecord[]>;
+  /** Records a failed revocation and sets the lease's due time to its next attempt. */
+  reschedule(leaseId: string, revocation: RevocationState): Promise<void>;
+  /** Releases connections and timers; a memory store writes its snapshot. */
+  close(): Promise<void>;
+}
