@@ -1,1 +1,13 @@
-export {};
+export * from './address.js';
+export * from './route.js';
+export * from './message.js';
+export * from './errors.js';
+export * from './logger.js';
+export * from './clock.js';
+export type * from './worker.js';
+export type * from './transport.js';
+export { Context, type WorkerFunction } from './context.js';
+export { DropCounters, type DropReason } from './drop-counters.js';
+export { Router, type RouteOutcome, type Sink } from './router.js';
+export { Node, describe as describeError, type NodeOptions, type NodeState, type Payload, type RequestOptions, type SendOptions, type StopOptions } from './node.js';
+export { echoWorker } from './echo-worker.js';

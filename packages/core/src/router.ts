@@ -1,0 +1,69 @@
+import { LOCAL } from './address.js';
+import { DropCounters, type DropReason } from './drop-counters.js';
+import type { Message } from './message.js';
+import type { Transport } from './transport.js';
+
+/** Takes a message for a LOCAL address; false when it refused it (e.g. a full mailbox). */
+export type Sink = (msg: Message) => boolean;
+
+/** What happened to a routed message. */
+export type RouteOutcome = 'delivered' | 'sent' | DropReason;
+
+/**
+ * PROTOCOL.md §2: look at the head of onward; LOCAL and registered → that
+ * sink; another type → its transport; anything else is dropped and counted.
+ */
+export class Router {
+  readonly drops = new DropCounters();
+  private readonly sinks = new Map<string, Sink>();
+  private readonly transports = new Map<number, Transport>();
+
+  route(msg: Message): RouteOutcome {
+    const head = msg.onward[0];
+    if (head === undefined) return this.drop('empty_onward');
+    if (head.type === LOCAL) {
+      const sink = this.sinks.get(head.value);
+      if (sink === undefined) return this.drop('unknown_address');
+      return sink(msg) ? 'delivered' : this.drop('mailbox_full');
+    }
+    const transport = this.transports.get(head.type);
+    if (transport === undefined) return this.drop('no_transport');
+    transport.send(msg);
+    return 'sent';
+  }
+
+  drop(reason: DropReason): DropReason {
+    this.drops.add(reason);
+    return reason;
+  }
+
+  hasLocal(name: string): boolean {
+    return this.sinks.has(name);
+  }
+
+  /** Registers a LOCAL address; false if it is taken. */
+  addLocal(name: string, sink: Sink): boolean {
+    if (this.sinks.has(name)) return false;
+    this.sinks.set(name, sink);
+    return true;
+  }
+
+  removeLocal(name: string): void {
+    this.sinks.delete(name);
+  }
+
+  /** Registers the transport for its address type; false if one is there already. */
+  addTransport(transport: Transport): boolean {
+    if (this.transports.has(transport.type)) return false;
+    this.transports.set(transport.type, transport);
+    return true;
+  }
+
+  getTransport(type: number): Transport | undefined {
+    return this.transports.get(type);
+  }
+
+  allTransports(): Transport[] {
+    return [...this.transports.values()];
+  }
+}

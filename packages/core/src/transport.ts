@@ -1,0 +1,16 @@
+import type { Message } from './message.js';
+
+/**
+ * A transport carries messages to addresses of one type (WS = 3). The router
+ * hands it every message whose onward head has that type; the transport pops
+ * that head and sends the rest. Nothing in the core knows how.
+ */
+export interface Transport {
+  readonly type: number;
+  /** Sends a message whose onward head is an address of this transport's type. Never throws. */
+  send(msg: Message): void;
+  /** Stops taking new connections; existing ones keep working until `stop`. */
+  stopAccepting?(): Promise<void>;
+  /** Closes every connection and listener. */
+  stop(): Promise<void>;
+}
