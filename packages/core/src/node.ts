@@ -199,6 +199,20 @@ export class Node {
     });
   }
 
+  /**
+   * Fails at once the local request that `returnRoute` leads back to, if any:
+   * a transport that has to drop a message uses it so the sender need not wait
+   * for its timeout. True if a request was failed.
+   */
+  failRequest(returnRoute: Route, err: Error): boolean {
+    const head = returnRoute[0];
+    if (head === undefined || head.type !== LOCAL || returnRoute.length !== 1) return false;
+    const entry = this.pending.get(head.value);
+    if (entry === undefined) return false;
+    entry.reject(err);
+    return true;
+  }
+
   /** Registers a transport for its address type. */
   registerTransport(transport: Transport): void {
     if (!this.router.addTransport(transport)) {

@@ -1,1 +1,7 @@
-export {};
+export { WebSocketTransport, type ConnectionInfo } from './ws-transport.js';
+export type { WsListener } from './listener.js';
+export { CloseCode, Connection } from './connection.js';
+export { decodeFrame, encodeFrame, FrameSchema, isFrameShape, PROTOCOL_VERSION, type Frame } from './frame.js';
+export { SUBPROTOCOL, targetUrl, type ListenOptions, type UpgradeHook, type WsTransportOptions } from './options.js';
+export { backoffDelay } from './backoff.js';
+export type { ConnectionStatus } from './status.js';

@@ -1,0 +1,100 @@
+import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { Duplex } from 'node:stream';
+import { describeError, type Logger } from '@tessera/core';
+import WebSocket, { WebSocketServer } from 'ws';
+import { type ListenOptions, ListenOptionsSchema, SUBPROTOCOL } from './options.js';
+
+/** A listening WebSocket endpoint. */
+export interface WsListener {
+  readonly host: string;
+  readonly port: number;
+  /** ws://host:port or wss://host:port */
+  readonly url: string;
+  /** Stops accepting connections (open ones stay). */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts an HTTP(S) server that upgrades only requests offering the
+ * `tessera.v1` subprotocol (others get HTTP 400) and passes the hook's test.
+ */
+export async function startListener(
+  input: ListenOptions,
+  maxMessageSize: number,
+  logger: Logger,
+  accept: (socket: WebSocket, request: IncomingMessage) => void,
+): Promise<WsListener> {
+  const options = ListenOptionsSchema.parse(input);
+  const server: Server = options.tls === undefined ? createHttpServer() : createHttpsServer(options.tls);
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: maxMessageSize,
+    perMessageDeflate: false,
+    clientTracking: false,
+    handleProtocols: () => SUBPROTOCOL,
+  });
+  server.on('request', (_req, res) => {
+    res.writeHead(426, { 'content-type': 'text/plain', upgrade: 'websocket' }).end('WebSocket (tessera.v1) only\n');
+  });
+  server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    void upgrade(request, socket, head).catch((err: unknown) => {
+      logger.warn({ err: describeError(err) }, 'upgrade failed');
+      refuse(socket, 500, 'Internal Server Error');
+    });
+  });
+  async function upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    if (!offersSubprotocol(request)) {
+      refuse(socket, 400, 'Bad Request', `subprotocol ${SUBPROTOCOL} required\n`);
+      return;
+    }
+    if (options.authenticate !== undefined && !(await options.authenticate(request))) {
+      refuse(socket, 401, 'Unauthorized');
+      return;
+    }
+    wss.handleUpgrade(request, socket, head, (ws) => accept(ws, request));
+  }
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  server.on('error', (err) => logger.error({ err: describeError(err) }, 'listener error'));
+  const bound = server.address();
+  const port = typeof bound === 'object' && bound !== null ? bound.port : options.port;
+  const scheme = options.tls === undefined ? 'ws' : 'wss';
+  const hostInUrl = options.host.includes(':') ? `[${options.host}]` : options.host;
+  let closing: Promise<void> | undefined;
+  return {
+    host: options.host,
+    port,
+    url: `${scheme}://${hostInUrl}:${port}`,
+    close: () =>
+      (closing ??= new Promise<void>((resolve) => {
+        // stops accepting at once; upgraded sockets still open belong to their connections,
+        // which the transport closes itself, so do not wait for them here
+        wss.close();
+        server.close();
+        server.closeIdleConnections();
+        setImmediate(resolve);
+      })),
+  };
+}
+
+function offersSubprotocol(request: IncomingMessage): boolean {
+  const header = request.headers['sec-websocket-protocol'];
+  if (header === undefined) return false;
+  return header.split(',').some((p) => p.trim() === SUBPROTOCOL);
+}
+
+function refuse(socket: Duplex, status: number, text: string, body = ''): void {
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
+}

@@ -1,0 +1,61 @@
+import type { IncomingMessage } from 'node:http';
+import { z } from 'zod';
+
+export const SUBPROTOCOL = 'tessera.v1';
+
+const ReconnectSchema = z.object({
+  /** First delay in ms. */
+  initialDelay: z.number().int().positive().default(100),
+  /** Largest delay in ms. */
+  maxDelay: z.number().int().positive().default(30_000),
+  factor: z.number().min(1).default(2),
+  /** Fraction of the delay added or taken at random (0.2 = ±20 %). */
+  jitter: z.number().min(0).max(1).default(0.2),
+  /** Attempts before the connection is closed for good; unset = no limit. */
+  maxAttempts: z.number().int().positive().optional(),
+});
+
+export const WsTransportOptionsSchema = z.object({
+  /** Largest message accepted, in bytes (1 MiB); larger → close 1009. */
+  maxMessageSize: z.number().int().positive().default(1 << 20),
+  /** Undecodable messages tolerated on one connection before it is closed with 1002. */
+  badFrameLimit: z.number().int().positive().default(16),
+  /** A peer silent for longer than this (ms) is closed. */
+  livenessTimeout: z.number().int().positive().default(30_000),
+  /** How often to ping (ms); default a third of livenessTimeout. */
+  pingInterval: z.number().int().positive().optional(),
+  /** Messages held per connection while it is down or backed up; beyond → QueueFullError. */
+  maxQueued: z.number().int().positive().default(10_000),
+  /** Bytes the socket may buffer before messages wait in the connection's queue instead. */
+  highWaterMark: z.number().int().positive().default(4 << 20),
+  /** Milliseconds an outgoing connection may take to open. */
+  connectTimeout: z.number().int().positive().default(10_000),
+  reconnect: ReconnectSchema.default(ReconnectSchema.parse({})),
+  /** For wss:// peers: extra CA certificates, or false to accept any certificate (development only). */
+  clientTls: z
+    .object({ ca: z.union([z.string(), z.instanceof(Buffer)]).optional(), rejectUnauthorized: z.boolean().default(true) })
+    .optional(),
+});
+export type WsTransportOptions = z.input<typeof WsTransportOptionsSchema>;
+export type ResolvedWsTransportOptions = z.output<typeof WsTransportOptionsSchema>;
+
+/** Decides at the HTTP upgrade whether a peer may connect (reserved for authentication). */
+export type UpgradeHook = (request: IncomingMessage) => boolean | Promise<boolean>;
+
+export const ListenOptionsSchema = z.object({
+  host: z.string().default('127.0.0.1'),
+  /** 0 picks a free port. */
+  port: z.number().int().min(0).max(65_535).default(0),
+  /** Serve wss:// with this certificate and key (PEM). */
+  tls: z
+    .object({ cert: z.union([z.string(), z.instanceof(Buffer)]), key: z.union([z.string(), z.instanceof(Buffer)]) })
+    .optional(),
+  authenticate: z.custom<UpgradeHook>((v) => typeof v === 'function').optional(),
+});
+export type ListenOptions = z.input<typeof ListenOptionsSchema>;
+
+/** `host:port` → `ws://host:port`; a ws:// or wss:// URL stays as it is. */
+export function targetUrl(value: string): string {
+  if (/^wss?:\/\//i.test(value)) return value;
+  return `ws://${value}`;
+}

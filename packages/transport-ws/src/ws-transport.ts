@@ -1,0 +1,145 @@
+import { EventEmitter } from 'node:events';
+import { ClosedError, type Message, type Node, type Transport, WS } from '@tessera/core';
+import type WebSocket from 'ws';
+import { CloseCode, Connection } from './connection.js';
+import { startListener, type WsListener } from './listener.js';
+import {
+  type ListenOptions,
+  type ResolvedWsTransportOptions,
+  targetUrl,
+  type WsTransportOptions,
+  WsTransportOptionsSchema,
+} from './options.js';
+import { type ConnectionStatus, StatusStream } from './status.js';
+
+/** Facts about one open or reconnecting connection. */
+export interface ConnectionInfo {
+  /** The LOCAL address that leads over this connection. */
+  name: string;
+  peer: string;
+  direction: 'incoming' | 'outgoing';
+  open: boolean;
+  queued: number;
+}
+
+/**
+ * The WebSocket transport (address type 3, PROTOCOL.md §3). It both listens
+ * and connects; outgoing connections are made on first use and reused.
+ * Emits `status` with a ConnectionStatus.
+ */
+export class WebSocketTransport extends EventEmitter implements Transport {
+  readonly type = WS;
+  readonly options: ResolvedWsTransportOptions;
+  private readonly outgoing = new Map<string, Connection>();
+  private readonly incoming = new Set<Connection>();
+  private readonly wsListeners: WsListener[] = [];
+  private readonly streams = new Set<StatusStream>();
+  private nextId = 0;
+  private stopped = false;
+
+  constructor(
+    private readonly node: Node,
+    options: WsTransportOptions = {},
+  ) {
+    super();
+    this.options = WsTransportOptionsSchema.parse(options);
+    node.registerTransport(this);
+  }
+
+  /** Listens for peers; resolves once the port is bound. */
+  async listen(options: ListenOptions = {}): Promise<WsListener> {
+    if (this.stopped) throw new ClosedError('transport stopped');
+    const listener = await startListener(options, this.options.maxMessageSize, this.node.logger, (socket, request) =>
+      this.accept(socket, `${request.socket.remoteAddress ?? '?'}:${request.socket.remotePort ?? 0}`),
+    );
+    this.wsListeners.push(listener);
+    return listener;
+  }
+
+  /** Sends a message whose onward head is a WS address, over a connection made on first use. */
+  send(msg: Message): void {
+    const head = msg.onward[0];
+    if (head === undefined) return;
+    if (this.stopped) {
+      this.node.router.drop('stopped');
+      this.node.failRequest(msg.return, new ClosedError('transport stopped'));
+      return;
+    }
+    this.connect(head.value).write(msg);
+  }
+
+  /** The outgoing connection to `host:port` or a ws:// URL, dialled if there is none. */
+  connect(target: string): Connection {
+    const url = targetUrl(target);
+    let connection = this.outgoing.get(url);
+    if (connection === undefined) {
+      connection = new Connection(this.node, this.newName(), url, this.options, this.hooks(), url);
+      this.outgoing.set(url, connection);
+      connection.dial();
+    }
+    return connection;
+  }
+
+  /** Open and reconnecting connections. */
+  connections(): ConnectionInfo[] {
+    const info = (c: Connection, direction: ConnectionInfo['direction']): ConnectionInfo => ({
+      name: c.name,
+      peer: c.peer,
+      direction,
+      open: c.isOpen,
+      queued: c.queued,
+    });
+    return [...[...this.incoming].map((c) => info(c, 'incoming')), ...[...this.outgoing.values()].map((c) => info(c, 'outgoing'))];
+  }
+
+  /** Connection statuses from now on, as an async iterator (ends when the transport stops). */
+  status(): AsyncIterable<ConnectionStatus> {
+    const stream = new StatusStream();
+    this.streams.add(stream);
+    return stream;
+  }
+
+  async stopAccepting(): Promise<void> {
+    await Promise.all(this.wsListeners.map((l) => l.close()));
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    await this.stopAccepting();
+    const all = [...this.incoming, ...this.outgoing.values()];
+    const gone = all.map((c) => new Promise<void>((resolve) => this.once(`gone:${c.name}`, resolve)));
+    for (const c of all) c.close(CloseCode.goingAway, 'node stopping');
+    await Promise.all(gone);
+    for (const s of this.streams) s.end();
+    this.streams.clear();
+  }
+
+  private accept(socket: WebSocket, peer: string): void {
+    if (this.stopped) {
+      socket.close(CloseCode.goingAway, 'node stopping');
+      return;
+    }
+    const connection = new Connection(this.node, this.newName(), peer, this.options, this.hooks());
+    this.incoming.add(connection);
+    connection.attach(socket);
+  }
+
+  private hooks() {
+    return {
+      status: (status: ConnectionStatus) => {
+        for (const s of this.streams) s.push(status);
+        this.emit('status', status);
+      },
+      gone: (c: Connection) => {
+        this.incoming.delete(c);
+        if (c.dialUrl !== undefined && this.outgoing.get(c.dialUrl) === c) this.outgoing.delete(c.dialUrl);
+        this.emit(`gone:${c.name}`);
+      },
+    };
+  }
+
+  private newName(): string {
+    return `ws.${++this.nextId}`;
+  }
+}

@@ -1,0 +1,25 @@
+import { Node, silentLogger } from '@tessera/core';
+import { type ConnectionStatus, WebSocketTransport, type WsTransportOptions } from '@tessera/transport-ws';
+
+export interface TestNode {
+  node: Node;
+  transport: WebSocketTransport;
+}
+
+export function makeNode(name: string, options: WsTransportOptions = {}): TestNode {
+  const node = new Node({ name, logger: silentLogger });
+  const transport = new WebSocketTransport(node, options);
+  return { node, transport };
+}
+
+/** Resolves with the first status the transport reports that matches. */
+export function nextStatus(transport: WebSocketTransport, type: ConnectionStatus['type']): Promise<ConnectionStatus> {
+  return new Promise((resolve) => {
+    const on = (s: ConnectionStatus) => {
+      if (s.type !== type) return;
+      transport.off('status', on);
+      resolve(s);
+    };
+    transport.on('status', on);
+  });
+}

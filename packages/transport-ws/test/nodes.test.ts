@@ -1,0 +1,145 @@
+import { expect } from 'chai';
+import { echoWorker, fromUtf8, type Node, QueueFullError, route, TimeoutError } from '@tessera/core';
+import { makeNode, nextStatus, type TestNode } from './helpers.js';
+
+describe('nodes over WebSocket', () => {
+  const started: TestNode[] = [];
+  const start = (name: string, options = {}) => {
+    const n = makeNode(name, options);
+    started.push(n);
+    return n;
+  };
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map((n) => n.node.stop({ timeout: 100 })));
+  });
+
+  it('answers a request from one node to another, and reuses the connection', async () => {
+    const hub = start('hub');
+    await hub.node.startWorker('echo', echoWorker);
+    const listener = await hub.transport.listen({ port: 0 });
+    const device = start('device');
+    const target = route(`3#127.0.0.1:${listener.port}`, 'echo');
+    const first = await device.node.request(target, 'one');
+    const second = await device.node.request(target, 'two');
+    expect(fromUtf8(first.payload)).to.equal('one');
+    expect(fromUtf8(second.payload)).to.equal('two');
+    expect(device.transport.connections().filter((c) => c.direction === 'outgoing')).to.have.length(1);
+  });
+
+  it('accepts a ws:// URL as the WS address value', async () => {
+    const hub = start('hub');
+    await hub.node.startWorker('echo', echoWorker);
+    const listener = await hub.transport.listen();
+    const device = start('device');
+    const reply = await device.node.request(route(`3#${listener.url}`, 'echo'), 'url');
+    expect(fromUtf8(reply.payload)).to.equal('url');
+  });
+
+  it('routes A → B → C and the reply back along the return route', async () => {
+    const c = start('c');
+    let seenByC: string[] = [];
+    await c.node.startWorker('echo', (ctx, msg) => {
+      seenByC = msg.return.map((a) => `${a.type}#${a.value}`);
+      ctx.reply(msg, msg.payload);
+    });
+    const lc = await c.transport.listen();
+    const b = start('b');
+    const lb = await b.transport.listen();
+    const a = start('a');
+    const reply = await a.node.request(route(`3#127.0.0.1:${lb.port}`, `3#127.0.0.1:${lc.port}`, 'echo'), 'multi-hop');
+    expect(fromUtf8(reply.payload)).to.equal('multi-hop');
+    // C saw: its connection to B, B's connection to A, A's request address
+    expect(seenByC).to.have.length(3);
+    expect(seenByC[0]).to.match(/^0#ws\.\d+$/);
+    expect(seenByC[1]).to.match(/^0#ws\.\d+$/);
+    expect(seenByC[2]).to.match(/^0#_request\.\d+$/);
+  });
+
+  it('reconnects after the listener restarts, delivering what was queued meanwhile', async () => {
+    const hub1 = start('hub1');
+    await hub1.node.startWorker('echo', echoWorker);
+    const listener = await hub1.transport.listen();
+    const device = start('device', { reconnect: { initialDelay: 20, maxDelay: 100 } });
+    const target = route(`3#127.0.0.1:${listener.port}`, 'echo');
+    expect(fromUtf8((await device.node.request(target, 'before')).payload)).to.equal('before');
+
+    const reconnecting = nextStatus(device.transport, 'reconnecting');
+    await hub1.node.stop({ timeout: 100 });
+    await reconnecting;
+    const pending = device.node.request(target, 'during', { timeout: 10_000 });
+
+    const connected = nextStatus(device.transport, 'connected');
+    const hub2 = start('hub2');
+    await hub2.node.startWorker('echo', echoWorker);
+    await hub2.transport.listen({ port: listener.port });
+    await connected;
+    expect(fromUtf8((await pending).payload)).to.equal('during');
+  });
+
+  it('closes a connection whose peer stops answering pings', async () => {
+    const hub = start('hub', { livenessTimeout: 200, pingInterval: 50 });
+    const listener = await hub.transport.listen();
+    const { default: WebSocket } = await import('ws');
+    const mute = new WebSocket(listener.url, 'tessera.v1', { autoPong: false });
+    const closed = new Promise<number>((resolve) => mute.on('close', (code) => resolve(code)));
+    const disconnected = nextStatus(hub.transport, 'disconnected');
+    await closed;
+    expect((await disconnected).type).to.equal('disconnected');
+    expect(hub.transport.connections()).to.have.length(0);
+  });
+
+  it('keeps a connection whose peer answers pings, however long it is quiet', async () => {
+    const hub = start('hub', { livenessTimeout: 150, pingInterval: 30 });
+    await hub.node.startWorker('echo', echoWorker);
+    const listener = await hub.transport.listen();
+    const device = start('device');
+    const target = route(`3#127.0.0.1:${listener.port}`, 'echo');
+    await device.node.request(target, 'hi');
+    // wait for several ping rounds, counted by the peer's pings arriving
+    const { default: WebSocket } = await import('ws');
+    const watcher = new WebSocket(listener.url, 'tessera.v1');
+    await new Promise<void>((resolve) => {
+      let pings = 0;
+      watcher.on('ping', () => ++pings === 8 && resolve());
+    });
+    watcher.close();
+    expect(fromUtf8((await device.node.request(target, 'still')).payload)).to.equal('still');
+  });
+
+  it('queues for a peer that is down up to a bound, then fails requests with QueueFullError', async () => {
+    const device = start('device', { maxQueued: 3, reconnect: { initialDelay: 10_000 } });
+    const nowhere = route('3#127.0.0.1:1', 'echo');
+    const waiting = [0, 1, 2].map(() => device.node.request(nowhere, 'x', { timeout: 60_000 }).catch((e: unknown) => e));
+    const overflow = await device.node.request(nowhere, 'x', { timeout: 60_000 }).catch((e: unknown) => e);
+    expect(overflow).to.be.instanceOf(QueueFullError);
+    expect(device.node.stats().dropped['queue_full']).to.equal(1);
+    await device.node.stop({ timeout: 10 });
+    for (const w of await Promise.all(waiting)) expect((w as Error).name).to.equal('ClosedError');
+  });
+
+  it('reports statuses through an async iterator', async () => {
+    const hub = start('hub');
+    await hub.node.startWorker('echo', echoWorker);
+    const listener = await hub.transport.listen();
+    const device = start('device', { reconnect: { maxAttempts: 1, initialDelay: 10 } });
+    const seen: string[] = [];
+    const watching = (async () => {
+      for await (const s of device.transport.status()) seen.push(s.type);
+    })();
+    await device.node.request(route(`3#127.0.0.1:${listener.port}`, 'echo'), 'x');
+    await hub.node.stop({ timeout: 100 });
+    await nextStatus(device.transport, 'closed');
+    await device.node.stop();
+    await watching;
+    expect(seen).to.deep.equal(['connected', 'disconnected', 'reconnecting', 'closed']);
+  });
+
+  it('times out a request to a node without that worker (dropped remotely, never a crash)', async () => {
+    const hub = start('hub');
+    const listener = await hub.transport.listen();
+    const device: { node: Node } = start('device');
+    const err = await device.node.request(route(`3#127.0.0.1:${listener.port}`, 'nobody'), 'x', { timeout: 300 }).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(TimeoutError);
+    expect(hub.node.stats().dropped['unknown_address']).to.equal(1);
+  });
+});
