@@ -30,13 +30,65 @@ export interface Frame {
 const packr = new Packr({ useRecords: false, variableMapSize: true });
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: false });
 
-/** Encodes a frame; the payload goes out as MessagePack `bin`. */
-export function encodeFrame(onward: Route, back: Route, payload: Uint8Array): Buffer {
-  return packr.pack([PROTOCOL_VERSION, wireRoute(onward), wireRoute(back), payload]);
+const HEAD = 0x94; // fixarray of 4
+const EMPTY_ROUTE = Buffer.from([0x90]);
+
+/**
+ * Encodes a frame: `onward` from index `from` on (a sender pops its own hop),
+ * `back` whole, the payload as MessagePack `bin`. The routes are packed by
+ * msgpackr, once per frozen route; the envelope around them is four fixed
+ * pieces, so a message costs one small buffer and one payload copy.
+ */
+export function encodeFrame(onward: Route, back: Route, payload: Uint8Array, from = 0): Buffer {
+  const o = routeBytes(onward, from);
+  const r = routeBytes(back, 0);
+  const n = payload.length;
+  const binHeader = n < 0x100 ? 2 : n < 0x10000 ? 3 : 5;
+  const out = Buffer.allocUnsafe(2 + o.length + r.length + binHeader + n);
+  out[0] = HEAD;
+  out[1] = PROTOCOL_VERSION;
+  let at = 2;
+  at += o.copy(out, at);
+  at += r.copy(out, at);
+  if (n < 0x100) {
+    out[at++] = 0xc4;
+    out[at++] = n;
+  } else if (n < 0x10000) {
+    out[at++] = 0xc5;
+    out.writeUInt16BE(n, at);
+    at += 2;
+  } else {
+    out[at++] = 0xc6;
+    out.writeUInt32BE(n, at);
+    at += 4;
+  }
+  out.set(payload, at);
+  return out;
 }
 
-/** Decodes one frame or throws InvalidFrameError saying what is wrong. */
-export function decodeFrame(bytes: Uint8Array): Frame {
+const routeCache = new WeakMap<Route, Buffer[]>();
+
+/** The MessagePack bytes of `route` from index `from`; cached for frozen (immutable) routes. */
+function routeBytes(route: Route, from: number): Buffer {
+  if (route.length <= from) return EMPTY_ROUTE;
+  const frozen = Object.isFrozen(route);
+  if (frozen) {
+    const cached = routeCache.get(route)?.[from];
+    if (cached !== undefined) return cached;
+  }
+  const wire = new Array<[number, string]>(route.length - from);
+  for (let i = from; i < route.length; i++) wire[i - from] = [route[i]!.type, route[i]!.value];
+  const bytes = Buffer.from(packr.pack(wire));
+  if (frozen) {
+    let slots = routeCache.get(route);
+    if (slots === undefined) routeCache.set(route, (slots = []));
+    slots[from] = bytes;
+  }
+  return bytes;
+}
+
+/** Decodes one frame or throws InvalidFrameError saying what is wrong; `via` is prepended to its return route. */
+export function decodeFrame(bytes: Uint8Array, via?: Address): Frame {
   let value: unknown;
   try {
     value = unpackr.unpack(bytes);
@@ -50,7 +102,7 @@ export function decodeFrame(bytes: Uint8Array): Frame {
     if (!result.success) throw new InvalidFrameError(`not a transport message: ${describeIssue(result.error)}`);
   }
   const [, onward, back, payload] = value as [number, [number, string][], [number, string][], Uint8Array];
-  return { onward: routeOf(onward), return: routeOf(back), payload };
+  return { onward: routeOf(onward, undefined), return: routeOf(back, via), payload };
 }
 
 /** True exactly when FrameSchema accepts the value (checked by a property test). */
@@ -75,24 +127,14 @@ function isWireRoute(value: unknown): boolean {
   return true;
 }
 
-function routeOf(wire: [number, string][]): Address[] {
-  const out = new Array<Address>(wire.length);
+function routeOf(wire: [number, string][], first: Address | undefined): Address[] {
+  const shift = first === undefined ? 0 : 1;
+  const out = new Array<Address>(wire.length + shift);
+  if (first !== undefined) out[0] = first;
   for (let i = 0; i < wire.length; i++) {
     const a = wire[i]!;
-    out[i] = { type: a[0], value: a[1] };
+    out[i + shift] = { type: a[0], value: a[1] };
   }
-  return out;
-}
-
-const wireCache = new WeakMap<Route, [number, string][]>();
-
-/** The wire form of a route; frozen routes (the common return routes) are converted once. */
-function wireRoute(route: Route): [number, string][] {
-  const cached = wireCache.get(route);
-  if (cached !== undefined) return cached;
-  const out = new Array<[number, string]>(route.length);
-  for (let i = 0; i < route.length; i++) out[i] = [route[i]!.type, route[i]!.value];
-  if (Object.isFrozen(route)) wireCache.set(route, out);
   return out;
 }
 

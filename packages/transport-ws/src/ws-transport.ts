@@ -31,6 +31,8 @@ export class WebSocketTransport extends EventEmitter implements Transport {
   readonly type = WS;
   readonly options: ResolvedWsTransportOptions;
   private readonly outgoing = new Map<string, Connection>();
+  /** Outgoing connections by the address value used to reach them (a cache over `outgoing`). */
+  private readonly byTarget = new Map<string, Connection>();
   private readonly incoming = new Set<Connection>();
   private readonly wsListeners: WsListener[] = [];
   private readonly streams = new Set<StatusStream>();
@@ -70,6 +72,8 @@ export class WebSocketTransport extends EventEmitter implements Transport {
 
   /** The outgoing connection to `host:port` or a ws:// URL, dialled if there is none. */
   connect(target: string): Connection {
+    const known = this.byTarget.get(target);
+    if (known !== undefined) return known;
     const url = targetUrl(target);
     let connection = this.outgoing.get(url);
     if (connection === undefined) {
@@ -77,6 +81,7 @@ export class WebSocketTransport extends EventEmitter implements Transport {
       this.outgoing.set(url, connection);
       connection.dial();
     }
+    this.byTarget.set(target, connection);
     return connection;
   }
 
@@ -134,6 +139,7 @@ export class WebSocketTransport extends EventEmitter implements Transport {
       gone: (c: Connection) => {
         this.incoming.delete(c);
         if (c.dialUrl !== undefined && this.outgoing.get(c.dialUrl) === c) this.outgoing.delete(c.dialUrl);
+        for (const [target, known] of this.byTarget) if (known === c) this.byTarget.delete(target);
         this.emit(`gone:${c.name}`);
       },
     };
