@@ -11,3 +11,4 @@ export { DropCounters, type DropReason } from './drop-counters.js';
 export { Router, type RouteOutcome, type Sink } from './router.js';
 export { Node, describe as describeError, type NodeOptions, type NodeState, type Payload, type RequestOptions, type SendOptions, type StopOptions } from './node.js';
 export { echoWorker } from './echo-worker.js';
+export { backoffDelay, type BackoffPolicy } from './backoff.js';

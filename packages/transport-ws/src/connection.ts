@@ -1,5 +1,6 @@
 import {
   type Address,
+  backoffDelay,
   ClosedError,
   describeError,
   local,
@@ -10,7 +11,7 @@ import {
 } from '@tessera/core';
 import type { Socket } from 'node:net';
 import WebSocket from 'ws';
-import { backoffDelay } from './backoff.js';
+
 import { decodeFrame, encodeFrame } from './frame.js';
 import { type ResolvedWsTransportOptions, SUBPROTOCOL } from './options.js';
 import type { ConnectionStatus } from './status.js';

@@ -3,5 +3,4 @@ export type { WsListener } from './listener.js';
 export { CloseCode, Connection } from './connection.js';
 export { decodeFrame, encodeFrame, FrameSchema, isFrameShape, PROTOCOL_VERSION, type Frame } from './frame.js';
 export { SUBPROTOCOL, targetUrl, type ListenOptions, type UpgradeHook, type WsTransportOptions } from './options.js';
-export { backoffDelay } from './backoff.js';
 export type { ConnectionStatus } from './status.js';
