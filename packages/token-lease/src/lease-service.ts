@@ -1,0 +1,199 @@
+import { type Clock, describeError, type Logger, silentLogger, systemClock } from '@tessera/core';
+import type { CloudService } from './cloud-service.js';
+import { CloudUnavailableError } from './errors.js';
+import { ExpiryScheduler, type ExpirySchedulerOptions } from './expiry-scheduler.js';
+import { LatenessRecorder } from './lateness.js';
+import { type Lease, type LeaseRecord, toLease } from './lease.js';
+import { forEachLimit } from './map-limit.js';
+import { Revoker } from './revoker.js';
+import { InvalidRequestError, LeaseNotFoundError, NotAllowedError, shownId } from './service-errors.js';
+import type { StorageService } from './storage-service.js';
+import { grantedTtl, type TtlPolicy } from './ttl-policy.js';
+
+/** Who is asking: the owner recorded on leases they create, and whether they may see everyone's. */
+export interface Caller {
+  owner: string;
+  admin: boolean;
+}
+
+export interface LeaseServiceOptions {
+  cloud: CloudService;
+  storage: StorageService;
+  policy: TtlPolicy;
+  clock?: Clock;
+  logger?: Logger;
+  scheduler?: Partial<ExpirySchedulerOptions>;
+  random?: () => number;
+}
+
+export interface LeaseServiceStats {
+  created: number;
+  revoked: number;
+  revocationFailures: number;
+  orphansRevoked: number;
+  /** Expiry → revocation, ms, over recent expiries. */
+  lateness: { count: number; p50: number; p99: number; max: number };
+}
+
+/**
+ * The lease logic behind the `token_lease` worker (PROTOCOL.md §4): create is
+ * cloud create then storage save (undone if the save fails), every lease is
+ * revoked at its expiry, and start-up revokes what fell due while the hub was
+ * down and what the cloud holds without a lease.
+ */
+export class LeaseService {
+  readonly cloud: CloudService;
+  readonly storage: StorageService;
+  readonly policy: TtlPolicy;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly revoker: Revoker;
+  private readonly scheduler: ExpiryScheduler;
+  private readonly creating = new Set<string>();
+  private created = 0;
+  private orphansRevoked = 0;
+
+  constructor(options: LeaseServiceOptions) {
+    this.cloud = options.cloud;
+    this.storage = options.storage;
+    this.policy = options.policy;
+    this.clock = options.clock ?? systemClock;
+    this.logger = options.logger ?? silentLogger;
+    this.revoker = new Revoker(this.cloud, this.storage, this.clock, this.logger, new LatenessRecorder(), undefined, options.random);
+    this.scheduler = new ExpiryScheduler(this.storage, (r) => this.revoker.revoke(r, 'expired'), this.clock, this.logger, {
+      batchSize: 512,
+      concurrency: 64,
+      claimMs: 60_000,
+      maxSleep: 1_000,
+      retryAfter: 1_000,
+      ...options.scheduler,
+    });
+  }
+
+  /**
+   * Connects the modules, then starts expiry: what is overdue is revoked at
+   * once (in the background, while the service already serves). Call
+   * `reconcile()` to sweep the cloud for orphans.
+   */
+  async start(): Promise<void> {
+    await this.cloud.init();
+    await this.storage.init({ cloudService: this.cloud.name, cloudServiceAddress: this.cloud.getAddress() });
+    this.scheduler.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.scheduler.stop();
+  }
+
+  /** Revokes every token the cloud holds with our marker but no lease in storage. Returns how many. */
+  async reconcile(): Promise<number> {
+    const tokens = (await this.cloud.getAll()).filter((t) => t.managed);
+    const known = new Set((await this.storage.getAll()).map((r) => r.id));
+    const orphans = tokens.filter((t) => !known.has(t.id) && !this.creating.has(t.id));
+    let revoked = 0;
+    await forEachLimit(orphans, 16, async (token) => {
+      // look again right before revoking: a create may have saved it meanwhile
+      if (this.creating.has(token.id) || (await this.storage.get(token.id)) !== undefined) return;
+      try {
+        await this.cloud.revoke(token.id);
+        revoked++;
+        this.logger.info({ lease: token.id }, 'orphan token revoked');
+      } catch (err) {
+        this.logger.warn({ lease: token.id, err: describeError(err) }, 'orphan token could not be revoked; the next reconciliation retries');
+      }
+    });
+    this.orphansRevoked += revoked;
+    return revoked;
+  }
+
+  async create(caller: Caller, options: Record<string, unknown> & { ttl?: number | undefined }): Promise<Lease> {
+    const ttl = grantedTtl(this.policy, options.ttl);
+    const now = this.clock.now();
+    const issued = new Date(now);
+    const expires = new Date(now + ttl);
+    const { ttl: _ttl, ...cloudOptions } = options;
+    const lease = await this.cloud.create({ ttl, issued, expires, options: cloudOptions });
+    this.creating.add(lease.id);
+    const record: LeaseRecord = {
+      ...lease,
+      ttl,
+      issued: issued.toISOString(),
+      expires: expires.toISOString(),
+      renewable: this.policy.renewable && lease.renewable,
+      owner: caller.owner,
+      maxExpires: new Date(now + this.policy.maxTtl).toISOString(),
+    };
+    try {
+      await this.storage.save(record);
+    } catch (err) {
+      // no orphan: the token must not outlive a lease nobody stored
+      await this.revoker.revoke(record, 'rollback').catch(() => false);
+      throw err;
+    } finally {
+      this.creating.delete(lease.id);
+    }
+    this.created++;
+    this.scheduler.notify(expires.getTime());
+    this.logger.info({ lease: record.id, owner: record.owner, ttl }, 'lease created');
+    return toLease(record);
+  }
+
+  async get(caller: Caller, tokenId: string): Promise<Lease> {
+    return toLease(await this.owned(caller, tokenId));
+  }
+
+  async revoke(caller: Caller, tokenId: string): Promise<void> {
+    const record = await this.owned(caller, tokenId);
+    if (!(await this.revoker.revoke(record, 'requested'))) {
+      throw new CloudUnavailableError(`cloud unavailable: revocation of ${tokenId} failed and will be retried`);
+    }
+  }
+
+  async renew(caller: Caller, tokenId: string, requestedTtl: number | undefined): Promise<Lease> {
+    const record = await this.owned(caller, tokenId);
+    if (!record.renewable) throw new InvalidRequestError(`lease ${tokenId} is not renewable`);
+    if (record.revocation !== undefined) throw new InvalidRequestError(`lease ${tokenId} is being revoked`);
+    const ttl = grantedTtl(this.policy, requestedTtl ?? record.ttl);
+    const now = this.clock.now();
+    const expiresAt = Math.min(now + ttl, Date.parse(record.maxExpires));
+    if (expiresAt <= now) throw new InvalidRequestError(`lease ${tokenId} has reached its maximum TTL`);
+    const expires = new Date(expiresAt);
+    await this.cloud.renew(tokenId, expiresAt - now, expires);
+    const renewed: LeaseRecord = { ...record, ttl: expiresAt - now, expires: expires.toISOString() };
+    await this.storage.save(renewed);
+    this.scheduler.notify(expiresAt);
+    return toLease(renewed);
+  }
+
+  async list(caller: Caller): Promise<Lease[]> {
+    const all = await this.storage.getAll();
+    return all.filter((r) => caller.admin || r.owner === caller.owner).map(toLease);
+  }
+
+  /** Leases whose revocation failed and is being retried. */
+  async pendingRevocations(): Promise<LeaseRecord[]> {
+    return (await this.storage.getAll()).filter((r) => r.revocation !== undefined);
+  }
+
+  /** Claims and revokes what is due now (tests with a fake clock drive expiry through this). */
+  runDue(): Promise<void> {
+    return this.scheduler.runDue();
+  }
+
+  stats(): LeaseServiceStats {
+    return {
+      created: this.created,
+      revoked: this.revoker.counters.revoked,
+      revocationFailures: this.revoker.counters.failures,
+      orphansRevoked: this.orphansRevoked,
+      lateness: this.revoker.lateness.summary(),
+    };
+  }
+
+  private async owned(caller: Caller, tokenId: string): Promise<LeaseRecord> {
+    const record = await this.storage.get(tokenId);
+    if (record === undefined) throw new LeaseNotFoundError(tokenId);
+    if (!caller.admin && record.owner !== caller.owner) throw new NotAllowedError(`lease ${shownId(tokenId)} belongs to another caller`);
+    return record;
+  }
+}

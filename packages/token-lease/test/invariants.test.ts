@@ -1,0 +1,144 @@
+import { expect } from 'chai';
+import {
+  CloudUnavailableError,
+  type CloudService,
+  memoryStorage,
+  type StorageService,
+  StorageUnavailableError,
+} from '@tessera/token-lease';
+import { influxdbV2 } from '@tessera/cloud-influxdb';
+import { fakeClock, type HubFixture, startHub, writeWith } from './fixtures.js';
+
+/** `inner` with some methods replaced; the rest stay bound to `inner` (private fields and all). */
+function withOverrides<T extends object>(inner: T, overrides: Partial<T>): T {
+  return new Proxy(inner, {
+    get(target, key) {
+      if (key in overrides) return overrides[key as keyof T];
+      const value: unknown = Reflect.get(target, key);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
+/** A storage whose save fails while `failing` is set. */
+function flakyStorage(inner: StorageService, state: { failing: boolean }): StorageService {
+  return withOverrides<StorageService>(inner, {
+    save: async (...args: Parameters<StorageService['save']>) => {
+      if (state.failing) throw new StorageUnavailableError('storage unavailable: test says no');
+      return inner.save(...args);
+    },
+  });
+}
+
+/** A cloud whose revoke fails the first `failures` times. */
+function flakyRevoke(inner: CloudService, state: { failures: number; calls: number }): CloudService {
+  return withOverrides<CloudService>(inner, {
+    revoke: async (id: string) => {
+      state.calls++;
+      if (state.failures > 0) {
+        state.failures--;
+        throw new CloudUnavailableError('cloud unavailable: test says no', 503);
+      }
+      return inner.revoke(id);
+    },
+  });
+}
+
+describe('token_lease invariants', () => {
+  let fx: HubFixture;
+  afterEach(async () => {
+    await fx?.close();
+  });
+
+  it('undoes the cloud create when the save fails: the caller gets a failure, no token is left', async () => {
+    const state = { failing: true };
+    fx = await startHub({ storage: flakyStorage(memoryStorage(), state) });
+    const device = await fx.device();
+    const before = (await fx.cloud.getAll()).filter((t) => t.managed).length;
+    const r = await device.call({ action: 'create' });
+    expect(r.result).to.equal('failure');
+    expect(r.message).to.match(/storage unavailable/);
+    expect((await fx.cloud.getAll()).filter((t) => t.managed).length).to.equal(before);
+    state.failing = false;
+    expect((await device.call({ action: 'create' })).result).to.equal('success');
+  });
+
+  it('revokes at reconciliation a token that carries our marker but has no lease', async () => {
+    fx = await startHub();
+    const device = await fx.device();
+    const kept = (await device.call({ action: 'create' })).lease!;
+    const now = Date.now();
+    const orphan = await fx.cloud.create({ ttl: 60_000, issued: new Date(now), expires: new Date(now + 60_000), options: {} });
+    expect(await writeWith(fx.influx, orphan.value)).to.equal(204);
+    expect(await fx.service.reconcile()).to.equal(1);
+    expect(await writeWith(fx.influx, orphan.value)).to.equal(401);
+    expect(await writeWith(fx.influx, kept.value)).to.equal(204);
+  });
+
+  it('leaves alone tokens without our marker', async () => {
+    fx = await startHub();
+    const other = influxdbV2({ url: fx.influx.url, token: fx.influx.token, org: fx.influx.org, marker: 'someone-else' });
+    await other.init();
+    const now = Date.now();
+    const foreign = await other.create({ ttl: 60_000, issued: new Date(now), expires: new Date(now + 60_000), options: {} });
+    expect(await fx.service.reconcile()).to.equal(0);
+    expect(await writeWith(fx.influx, foreign.value)).to.equal(204);
+  });
+
+  it('retries a failed revocation with back-off, keeps the lease visible meanwhile, and removes it only once the token is gone', async () => {
+    const { clock, tick } = fakeClock();
+    const state = { failures: 2, calls: 0 };
+    fx = await startHub({ clock, cloud: (influx) => flakyRevoke(influxdbV2({ url: influx.url, token: influx.token, org: influx.org }), state) });
+    const device = await fx.device();
+    const lease = (await device.call({ action: 'create', options: { ttl: 5_000 } })).lease!;
+    tick(5_000);
+    await fx.service.runDue();
+    let pending = await fx.service.pendingRevocations();
+    expect(pending.map((p) => [p.id, p.revocation?.attempts])).to.deep.equal([[lease.id, 1]]);
+    expect(pending[0]!.revocation!.lastError).to.match(/cloud unavailable/);
+    expect(await writeWith(fx.influx, lease.value)).to.equal(204);
+    // first retry after about 1 s (±50 %), second after about 2 s
+    tick(1_500);
+    await fx.service.runDue();
+    pending = await fx.service.pendingRevocations();
+    expect(pending[0]?.revocation?.attempts).to.equal(2);
+    tick(3_000);
+    await fx.service.runDue();
+    expect(await fx.service.pendingRevocations()).to.deep.equal([]);
+    expect(await fx.storage.get(lease.id)).to.equal(undefined);
+    expect(await writeWith(fx.influx, lease.value)).to.equal(401);
+    expect(state.calls).to.equal(3);
+  });
+
+  it('a revoke request that fails in the cloud answers a failure and is retried until done', async () => {
+    const { clock, tick } = fakeClock();
+    const state = { failures: 1, calls: 0 };
+    fx = await startHub({ clock, cloud: (influx) => flakyRevoke(influxdbV2({ url: influx.url, token: influx.token, org: influx.org }), state) });
+    const device = await fx.device();
+    const lease = (await device.call({ action: 'create', options: { ttl: 600_000 } })).lease!;
+    const r = await device.call({ action: 'revoke', token_id: lease.id });
+    expect(r.result).to.equal('failure');
+    expect(r.message).to.match(/cloud unavailable.*retried/);
+    tick(2_000);
+    await fx.service.runDue();
+    expect(await writeWith(fx.influx, lease.value)).to.equal(401);
+    expect(await fx.storage.get(lease.id)).to.equal(undefined);
+  });
+
+  it('revokes at start what fell due while no hub was running', async () => {
+    const { clock, tick } = fakeClock();
+    const storage = memoryStorage();
+    fx = await startHub({ clock, storage: withOverrides<StorageService>(storage, { close: async () => undefined }) });
+    const device = await fx.device();
+    const lease = (await device.call({ action: 'create', options: { ttl: 5_000 } })).lease!;
+    const influx = fx.influx;
+    await fx.service.stop();
+    tick(10_000);
+    // a second service on the same storage and cloud: start-up revokes the overdue lease at once
+    const second = await startHub({ clock, storage, influx });
+    await second.service.runDue();
+    expect(await writeWith(influx, lease.value)).to.equal(401);
+    expect(await storage.get(lease.id)).to.equal(undefined);
+    await second.close();
+  });
+});
