@@ -1,0 +1,88 @@
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import { snapshotSchema, type Snapshot } from './snapshot.js';
+
+/** Thrown at start when the persist file exists but is not a snapshot this server wrote. */
+export class PersistFileError extends Error {
+  static override readonly name = 'PersistFileError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'PersistFileError';
+  }
+}
+
+/** Reads a snapshot file; undefined when there is none yet. */
+export async function loadSnapshot(path: string): Promise<Snapshot | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new PersistFileError(`cannot read ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new PersistFileError(`${path} is not JSON: ${(err as Error).message}`, { cause: err });
+  }
+  const parsed = snapshotSchema.safeParse(json);
+  if (!parsed.success) throw new PersistFileError(`${path} is not an influxdb-local snapshot: ${parsed.error.message}`);
+  return parsed.data;
+}
+
+/**
+ * Writes snapshots to a file: a change schedules a write after `delayMs` (changes
+ * in between share it), one write at a time, each to a temporary file renamed over
+ * the old one so a crash never leaves half a file.
+ */
+export class SnapshotWriter {
+  private timer: NodeJS.Timeout | undefined;
+  private writing: Promise<void> = Promise.resolve();
+  private dirty = false;
+  private lastError: unknown;
+
+  constructor(
+    private readonly path: string,
+    private readonly snapshot: () => Snapshot,
+    private readonly delayMs = 100,
+  ) {}
+
+  /** Notes a change; the file is written soon. */
+  changed(): void {
+    this.dirty = true;
+    if (this.timer !== undefined) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.flush().catch(() => undefined);
+    }, this.delayMs);
+    this.timer.unref();
+  }
+
+  /** Writes now if anything changed since the last write; rejects if that write fails. */
+  flush(): Promise<void> {
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    this.writing = this.writing.then(async () => {
+      if (!this.dirty) return;
+      this.dirty = false;
+      try {
+        await this.write();
+        this.lastError = undefined;
+      } catch (err) {
+        this.dirty = true;
+        this.lastError = err;
+      }
+    });
+    return this.writing.then(() => {
+      if (this.lastError !== undefined) throw this.lastError;
+    });
+  }
+
+  private async write(): Promise<void> {
+    const tmp = `${this.path}.${process.pid}.tmp`;
+    await writeFile(tmp, JSON.stringify(this.snapshot()), { mode: 0o600 });
+    await rename(tmp, this.path);
+  }
+}
