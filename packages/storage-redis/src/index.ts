@@ -1,1 +1,2 @@
-export {};
+export { redisStorage, type RedisStorage, type RedisStorageStatus } from './redis-storage.js';
+export type { RedisStorageOptions, StorageLogger } from './options.js';

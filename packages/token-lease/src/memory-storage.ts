@@ -18,7 +18,11 @@ interface Entry extends DueEntry {
   record: LeaseRecord;
 }
 
-/** The embedded StorageService (`memory`): one process, optionally snapshotted to a file. */
+/**
+ * The embedded StorageService (`memory`): one process, optionally snapshotted to a
+ * file. One process may write a snapshot file at a time (other namespaces found in
+ * it are kept, but two live writers would overwrite each other).
+ */
 export function memoryStorage(options: MemoryStorageOptions = {}): StorageService {
   if (options.snapshotPath !== undefined && (typeof options.snapshotPath !== 'string' || options.snapshotPath === '')) {
     throw new InvalidOptionsError('memory storage: snapshotPath must be a non-empty string');

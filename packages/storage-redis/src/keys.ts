@@ -1,0 +1,32 @@
+import { createHash } from 'node:crypto';
+import type { StorageNamespace } from '@tessera/token-lease';
+
+/**
+ * Where a namespace's leases live. Every key carries the same hash tag
+ * (`{<16 hex of sha256(namespace)>}`), so one namespace is one Cluster slot and
+ * the Lua scripts may touch all of its keys:
+ *
+ *   <prefix>{<ns>}:lease:<id>   hash: one lease record
+ *   <prefix>{<ns>}:due          sorted set: lease ids by due time (ms since epoch)
+ *   <prefix>{<ns>}:meta         hash: the namespace in clear, for operators
+ */
+export class KeyLayout {
+  readonly tag: string;
+  readonly due: string;
+  readonly meta: string;
+  private readonly leasePrefix: string;
+
+  constructor(prefix: string, namespace: StorageNamespace) {
+    const digest = createHash('sha256').update(JSON.stringify([namespace.cloudService, namespace.cloudServiceAddress])).digest('hex');
+    this.tag = digest.slice(0, 16);
+    const base = `${prefix}{${this.tag}}:`;
+    this.due = `${base}due`;
+    this.meta = `${base}meta`;
+    // The claim script derives lease keys from the due key the same way.
+    this.leasePrefix = `${base}lease:`;
+  }
+
+  lease(id: string): string {
+    return this.leasePrefix + id;
+  }
+}
