@@ -1,4 +1,6 @@
 import { Command } from 'commander';
+import { hubCommand } from './hub-command.js';
+import { leaseCommand } from './lease-command.js';
 import { nodeCommand } from './node-command.js';
 
 /** The `tessera` command line. */
@@ -6,5 +8,7 @@ export function program(): Command {
   return new Command('tessera')
     .description('Tessera: an actor-style message-passing runtime and token lease service')
     .version('0.1.0')
-    .addCommand(nodeCommand());
+    .addCommand(nodeCommand())
+    .addCommand(hubCommand())
+    .addCommand(leaseCommand());
 }

@@ -1,0 +1,65 @@
+import { Command } from 'commander';
+import { type HubConfig, HubConfigSchema } from './hub/hub-config.js';
+import { startHub } from './hub/start-hub.js';
+import { cliLogger } from './logger.js';
+import { parseBoolean, resolveSettings, type SettingSpec } from './settings/resolve.js';
+import { onShutdownSignal } from './shutdown.js';
+
+/** The hub's settings: key, flag, env variable. */
+export const HUB_SETTINGS: readonly SettingSpec[] = [
+  { key: 'listen', flag: 'listen', env: 'TESSERA_LISTEN' },
+  { key: 'storage', flag: 'storage', env: 'TESSERA_STORAGE' },
+  { key: 'cloud', flag: 'cloud', env: 'TESSERA_CLOUD' },
+  { key: 'influxUrl', flag: 'influx-url', env: 'INFLUX_URL' },
+  { key: 'influxOrg', flag: 'influx-org', env: 'INFLUX_ORG' },
+  { key: 'influxBucket', flag: 'influx-bucket', env: 'INFLUX_BUCKET' },
+  { key: 'defaultTtl', flag: 'default-ttl', env: 'TESSERA_DEFAULT_TTL' },
+  { key: 'minTtl', flag: 'min-ttl', env: 'TESSERA_MIN_TTL' },
+  { key: 'maxTtl', flag: 'max-ttl', env: 'TESSERA_MAX_TTL' },
+  { key: 'metrics', flag: 'metrics', env: 'TESSERA_METRICS' },
+  { key: 'insecure', flag: 'insecure', env: 'TESSERA_INSECURE', parse: parseBoolean },
+  { key: 'address', flag: 'address', env: 'TESSERA_ADDRESS' },
+  { key: 'logLevel', flag: 'log-level', env: 'TESSERA_LOG_LEVEL' },
+];
+
+/** `tessera hub`: a WebSocket listener, the echo worker, and token_lease over the configured cloud and storage. */
+export function hubCommand(): Command {
+  return new Command('hub')
+    .description('start a hub: WebSocket listener, echo worker, token_lease over the configured cloud and storage')
+    .option('--listen <host:port>', 'where the WebSocket listener binds [TESSERA_LISTEN] (default 127.0.0.1:4000)')
+    .option('--storage <spec>', 'memory | memory:<snapshot file> | redis://host:port/db [TESSERA_STORAGE] (default memory)')
+    .option('--cloud <module>', 'influxdb-v2 | influxdb-v1 [TESSERA_CLOUD] (default influxdb-v2)')
+    .option('--influx-url <url>', 'InfluxDB URL; none: an influxdb-local starts in-process [INFLUX_URL]; operator token from INFLUX_TOKEN')
+    .option('--influx-org <org>', 'InfluxDB organization [INFLUX_ORG] (default tessera)')
+    .option('--influx-bucket <bucket>', 'bucket leases may write to [INFLUX_BUCKET] (default tessera)')
+    .option('--default-ttl <ms>', 'TTL of a lease that names none [TESSERA_DEFAULT_TTL] (default 3600000)')
+    .option('--min-ttl <ms>', 'smallest TTL a request may name [TESSERA_MIN_TTL] (default 1000)')
+    .option('--max-ttl <ms>', 'longest a lease may live, renewals included [TESSERA_MAX_TTL] (default 86400000)')
+    .option('--metrics <host:port>', 'serve /health and Prometheus /metrics there [TESSERA_METRICS]')
+    .option('--insecure', 'accept anonymous callers, who share one owner and see all leases (development only) [TESSERA_INSECURE]')
+    .option('--address <name>', 'LOCAL address of the lease worker [TESSERA_ADDRESS] (default token_lease)')
+    .option('--log-level <level>', 'debug | info | warn | error | silent [TESSERA_LOG_LEVEL] (default info)')
+    .option('--config <file>', 'JSON or YAML config file [TESSERA_CONFIG]')
+    .option('--profile <name>', 'profile of the config file to use [TESSERA_PROFILE]')
+    .action(async (opts: Record<string, unknown> & { config?: string; profile?: string }) => {
+      const config: HubConfig = resolveSettings(HubConfigSchema, HUB_SETTINGS, {
+        cli: opts,
+        env: process.env,
+        configPath: opts.config ?? process.env['TESSERA_CONFIG'],
+        profile: opts.profile ?? process.env['TESSERA_PROFILE'],
+      });
+      const logger = cliLogger(config.logLevel, 'tessera-hub');
+      if (config.insecure) logger.warn({}, 'insecure: anonymous callers share one owner and see every lease; for development only');
+      const hub = await startHub(config, logger);
+      const lines = [`tessera hub listening on ${hub.listener.url}`, `lease worker: 0#${config.address} (storage ${describeStorage(config.storage)}, cloud ${config.cloud})`];
+      if (hub.influx) lines.push(`influxdb-local: ${hub.influx.url} org=${hub.influx.org} bucket=${hub.influx.bucket} (in-process)`);
+      if (hub.metricsUrl) lines.push(`metrics: ${hub.metricsUrl}/metrics, health: ${hub.metricsUrl}/health`);
+      process.stdout.write(lines.join('\n') + '\n');
+      onShutdownSignal(() => hub.stop());
+    });
+}
+
+/** The storage setting without a password. */
+function describeStorage(spec: string): string {
+  return spec.replace(/\/\/[^@/]*@/, '//***@');
+}

@@ -1,0 +1,43 @@
+import { z } from 'zod';
+
+const HostPort = z.string().regex(/^(?:\[[^\]]+\]|[^:\s]+):\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:4000');
+const Ms = z.coerce.number().int('must be a whole number of milliseconds').positive('must be positive');
+
+/** Everything `tessera hub` (and `startHub`) needs; each field also has a command-line flag and an env variable. */
+export const HubConfigSchema = z
+  .object({
+    /** Where the WebSocket listener binds. */
+    listen: HostPort.default('127.0.0.1:4000'),
+    /** `memory`, `memory:/path/to/snapshot.json`, or a `redis://` / `rediss://` URL. */
+    storage: z
+      .string()
+      .regex(/^(memory(:.+)?|rediss?:\/\/.*)$/, 'expected memory, memory:<snapshot file> or a redis:// URL')
+      .default('memory'),
+    cloud: z.enum(['influxdb-v2', 'influxdb-v1']).default('influxdb-v2'),
+    /** InfluxDB URL; none: an influxdb-local is started in-process (influxdb-v2 only). */
+    influxUrl: z.url({ protocol: /^https?$/ }).optional(),
+    influxOrg: z.string().min(1).default('tessera'),
+    influxBucket: z.string().min(1).default('tessera'),
+    defaultTtl: Ms.default(3_600_000),
+    minTtl: Ms.default(1_000),
+    maxTtl: Ms.default(86_400_000),
+    /** Health and Prometheus metrics endpoint, host:port; off when unset. */
+    metrics: HostPort.optional(),
+    /** Accept anonymous callers, who then share one owner and see every lease (development only). */
+    insecure: z.coerce.boolean().default(false),
+    /** LOCAL address of the lease worker. */
+    address: z.string().min(1).default('token_lease'),
+    /** Log level. */
+    logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  })
+  .strict()
+  .refine((c) => c.minTtl <= c.defaultTtl && c.defaultTtl <= c.maxTtl, {
+    message: 'TTLs must satisfy min-ttl <= default-ttl <= max-ttl',
+    path: ['defaultTtl'],
+  })
+  .refine((c) => c.cloud !== 'influxdb-v1' || c.influxUrl !== undefined, {
+    message: 'influxdb-v1 needs --influx-url (no local 1.x server is started)',
+    path: ['influxUrl'],
+  });
+export type HubConfig = z.output<typeof HubConfigSchema>;
+export type HubConfigInput = z.input<typeof HubConfigSchema>;

@@ -1,0 +1,69 @@
+import { createServer, type Server } from 'node:http';
+import type { Node } from '@tessera/core';
+import type { LeaseService } from '@tessera/token-lease';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** A Prometheus registry for a hub: leases created and revoked, revocation failures, expiry lateness, drops. */
+export function hubMetrics(service: LeaseService, node: Node): Registry {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'tessera_' });
+  const counter = (name: string, help: string, read: () => number) =>
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(read());
+      },
+    });
+  counter('tessera_leases_created_total', 'Leases created', () => service.stats().created);
+  counter('tessera_leases_revoked_total', 'Leases revoked (expired or requested)', () => service.stats().revoked);
+  counter('tessera_revocation_failures_total', 'Failed revocation attempts (each is retried)', () => service.stats().revocationFailures);
+  counter('tessera_orphans_revoked_total', 'Cloud tokens without a lease, revoked', () => service.stats().orphansRevoked);
+  new Gauge({
+    name: 'tessera_expiry_lateness_ms',
+    help: 'Expiry to revocation, recent leases, by quantile',
+    labelNames: ['quantile'],
+    registers: [registry],
+    collect() {
+      const l = service.stats().lateness;
+      this.set({ quantile: '0.5' }, l.p50);
+      this.set({ quantile: '0.99' }, l.p99);
+      this.set({ quantile: '1' }, l.max);
+    },
+  });
+  new Gauge({
+    name: 'tessera_messages_dropped',
+    help: 'Messages dropped by the node, by reason',
+    labelNames: ['reason'],
+    registers: [registry],
+    collect() {
+      for (const [reason, n] of Object.entries(node.stats().dropped)) this.set({ reason }, n);
+    },
+  });
+  return registry;
+}
+
+/** Serves GET /health (JSON) and GET /metrics (Prometheus text). */
+export async function startMetricsServer(host: string, port: number, registry: Registry, health: () => object): Promise<Server> {
+  const server = createServer((req, res) => {
+    if (req.method === 'GET' && req.url === '/metrics') {
+      registry.metrics().then(
+        (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
+        () => res.writeHead(500).end(),
+      );
+      return;
+    }
+    if (req.method === 'GET' && req.url === '/health') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok', ...health() }));
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /health or /metrics\n');
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  return server;
+}

@@ -1,0 +1,36 @@
+import { influxdbV1, influxdbV2 } from '@tessera/cloud-influxdb';
+import { type InfluxdbLocal, startInfluxdbLocal } from '@tessera/influxdb-local';
+import { redisStorage } from '@tessera/storage-redis';
+import { type CloudService, InvalidOptionsError, memoryStorage, type StorageService } from '@tessera/token-lease';
+import type { Logger } from '@tessera/core';
+import type { HubConfig } from './hub-config.js';
+
+export interface CloudModule {
+  cloud: CloudService;
+  /** The in-process InfluxDB started when none was named. */
+  local?: InfluxdbLocal;
+}
+
+/** The cloud service a configuration names; with no InfluxDB URL, an influxdb-local in this process. */
+export async function cloudFromConfig(config: HubConfig, env: NodeJS.ProcessEnv): Promise<CloudModule> {
+  if (config.cloud === 'influxdb-v1') {
+    return { cloud: influxdbV1({ url: config.influxUrl! }) };
+  }
+  if (config.influxUrl !== undefined) {
+    const token = env['INFLUX_TOKEN'];
+    if (token === undefined || token === '') throw new InvalidOptionsError('INFLUX_TOKEN must hold the operator token of the InfluxDB at --influx-url');
+    return {
+      cloud: influxdbV2({ url: config.influxUrl, token, org: config.influxOrg, permissions: [{ action: 'write', bucket: config.influxBucket }] }),
+    };
+  }
+  const local = await startInfluxdbLocal({ port: 0, org: config.influxOrg, bucket: config.influxBucket });
+  const cloud = influxdbV2({ url: local.url, token: local.token, org: local.org, permissions: [{ action: 'write', bucket: local.bucket }] });
+  return { cloud, local };
+}
+
+/** The storage a configuration names: memory (optionally with a snapshot file) or Redis. */
+export function storageFromConfig(config: HubConfig, logger: Logger): StorageService {
+  if (config.storage === 'memory') return memoryStorage({ logger });
+  if (config.storage.startsWith('memory:')) return memoryStorage({ snapshotPath: config.storage.slice('memory:'.length), logger });
+  return redisStorage({ url: config.storage, logger });
+}

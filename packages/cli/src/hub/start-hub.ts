@@ -1,0 +1,72 @@
+import type { Server } from 'node:http';
+import { echoWorker, type Logger, Node } from '@tessera/core';
+import type { InfluxdbLocal } from '@tessera/influxdb-local';
+import { LeaseService, TokenLeaseWorker, ttlPolicy } from '@tessera/token-lease';
+import { WebSocketTransport, type WsListener } from '@tessera/transport-ws';
+import { parseListen } from '../listen-address.js';
+import type { HubConfig } from './hub-config.js';
+import { hubMetrics, startMetricsServer } from './metrics.js';
+import { cloudFromConfig, storageFromConfig } from './modules.js';
+
+export interface Hub {
+  node: Node;
+  service: LeaseService;
+  listener: WsListener;
+  /** The in-process InfluxDB, when none was named. */
+  influx?: InfluxdbLocal;
+  metricsUrl?: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * A hub: a node with a WebSocket listener, the echo worker, and the
+ * token_lease worker over the configured cloud and storage.
+ */
+export async function startHub(config: HubConfig, logger: Logger, env: NodeJS.ProcessEnv = process.env): Promise<Hub> {
+  const { cloud, local } = await cloudFromConfig(config, env);
+  const storage = storageFromConfig(config, logger.child({ component: 'storage' }));
+  const service = new LeaseService({
+    cloud,
+    storage,
+    policy: ttlPolicy({ defaultTtl: config.defaultTtl, minTtl: config.minTtl, maxTtl: config.maxTtl }),
+    logger: logger.child({ component: 'token_lease' }),
+  });
+  await service.start();
+  const node = new Node({ name: 'hub', logger });
+  const transport = new WebSocketTransport(node);
+  await node.startWorker('echo', echoWorker);
+  await node.startWorker(
+    config.address,
+    new TokenLeaseWorker(service, config.insecure ? { owners: 'anonymous', admins: ['anonymous'] } : { owners: 'connection' }),
+  );
+  const { host, port } = parseListen(config.listen);
+  const listener = await transport.listen({ host, port });
+  let metricsServer: Server | undefined;
+  let metricsUrl: string | undefined;
+  if (config.metrics !== undefined) {
+    const m = parseListen(config.metrics);
+    metricsServer = await startMetricsServer(m.host, m.port, hubMetrics(service, node), () => ({ leases: service.stats() }));
+    const bound = metricsServer.address();
+    metricsUrl = `http://${m.host}:${typeof bound === 'object' && bound !== null ? bound.port : m.port}`;
+  }
+  // orphans: swept in the background, the hub serves meanwhile
+  service.reconcile().then(
+    (n) => n > 0 && logger.info({ revoked: n }, 'orphan tokens revoked at start'),
+    (err: unknown) => logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'start-up reconciliation failed'),
+  );
+  return {
+    node,
+    service,
+    listener,
+    ...(local ? { influx: local } : {}),
+    ...(metricsUrl ? { metricsUrl } : {}),
+    async stop() {
+      await node.stop();
+      await service.stop();
+      await storage.close();
+      await cloud.close?.();
+      await new Promise<void>((resolve) => (metricsServer ? metricsServer.close(() => resolve()) : resolve()));
+      await local?.close();
+    },
+  };
+}

@@ -1,0 +1,111 @@
+import { fromUtf8, Node, silentLogger } from '@tessera/core';
+import type { Lease, LeaseResponse } from '@tessera/token-lease';
+import { WebSocketTransport } from '@tessera/transport-ws';
+import { Command, Option } from 'commander';
+import { hubRoute } from './hub-route.js';
+import { leaseTable } from './lease-table.js';
+
+/** Exit codes of `tessera lease`. */
+export const EXIT = { ok: 0, failure: 1, usage: 2, unreachable: 3 } as const;
+
+interface LeaseOptions {
+  hub: string;
+  address: string;
+  ttl?: string;
+  options?: string;
+  timeout: string;
+  pretty?: boolean;
+  requestId?: string;
+}
+
+/** `tessera lease create|get|renew|revoke|list`: one request to a hub's token_lease worker. */
+export function leaseCommand(): Command {
+  const lease = new Command('lease').description('ask a hub for, about, or to end a lease (prints the JSON response)');
+  const common = (cmd: Command) =>
+    cmd
+      .addOption(new Option('--hub <url>', 'the hub: ws://host:port, host:port or a route').env('TESSERA_HUB').default('ws://127.0.0.1:4000'))
+      .option('--address <name>', 'LOCAL address of the lease worker on the hub', 'token_lease')
+      .option('--timeout <ms>', 'how long to wait for the hub', '10000')
+      .option('--request-id <id>', 'request_id to send (echoed back)')
+      .option('--pretty', 'print a table instead of JSON');
+  lease.addCommand(
+    common(new Command('create').description('create a lease'))
+      .option('--ttl <ms>', 'requested TTL in milliseconds')
+      .option('--options <json>', 'cloud options as JSON, e.g. {"permissions":[{"action":"write","bucket":"tessera"}]}')
+      .action((opts: LeaseOptions) => run(opts, createRequest(opts))),
+  );
+  for (const action of ['get', 'revoke'] as const) {
+    lease.addCommand(
+      common(new Command(action).description(`${action} a lease`).argument('<token_id>', 'the lease (token) id'))
+        .action((tokenId: string, opts: LeaseOptions) => run(opts, { action, token_id: tokenId })),
+    );
+  }
+  lease.addCommand(
+    common(new Command('renew').description('renew a lease').argument('<token_id>', 'the lease (token) id'))
+      .option('--ttl <ms>', 'requested TTL in milliseconds')
+      .action((tokenId: string, opts: LeaseOptions) => run(opts, { action: 'renew', token_id: tokenId, ...ttlField(opts.ttl) })),
+  );
+  lease.addCommand(common(new Command('list').description("list the caller's leases")).action((opts: LeaseOptions) => run(opts, { action: 'list' })));
+  return lease;
+}
+
+function createRequest(opts: LeaseOptions): object {
+  let options: Record<string, unknown> = {};
+  if (opts.options !== undefined) {
+    try {
+      const parsed: unknown = JSON.parse(opts.options);
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not a JSON object');
+      options = parsed as Record<string, unknown>;
+    } catch (err) {
+      usage(`--options must be a JSON object: ${(err as Error).message}`);
+    }
+  }
+  return { action: 'create', options: { ...options, ...ttlField(opts.ttl) } };
+}
+
+function ttlField(ttl: string | undefined): { ttl?: number } {
+  if (ttl === undefined) return {};
+  const n = Number(ttl);
+  if (!Number.isInteger(n) || n <= 0) usage(`--ttl must be a positive whole number of milliseconds, got "${ttl}"`);
+  return { ttl: n };
+}
+
+function usage(message: string): never {
+  process.stderr.write(`tessera lease: ${message}\n`);
+  process.exit(EXIT.usage);
+}
+
+async function run(opts: LeaseOptions, request: object): Promise<void> {
+  const timeout = Number(opts.timeout);
+  if (!Number.isInteger(timeout) || timeout <= 0) usage(`--timeout must be a positive whole number of milliseconds`);
+  let to;
+  try {
+    to = hubRoute(opts.hub, opts.address);
+  } catch (err) {
+    usage((err as Error).message);
+  }
+  const node = new Node({ name: 'tessera-lease', logger: silentLogger });
+  new WebSocketTransport(node, { reconnect: { maxAttempts: 2, initialDelay: 200 } });
+  const body = JSON.stringify(opts.requestId === undefined ? request : { ...request, request_id: opts.requestId });
+  let response: LeaseResponse;
+  try {
+    const reply = await node.request(to, body, { timeout });
+    response = JSON.parse(fromUtf8(reply.payload)) as LeaseResponse;
+  } catch (err) {
+    process.stderr.write(`tessera lease: hub ${opts.hub} did not answer: ${(err as Error).message}\n`);
+    await node.stop({ timeout: 100 });
+    process.exit(EXIT.unreachable);
+  }
+  await node.stop({ timeout: 100 });
+  if (response.result !== 'success') {
+    process.stderr.write(`tessera lease: ${response.message ?? 'failure'}\n`);
+    process.exit(EXIT.failure);
+  }
+  process.stdout.write(opts.pretty ? prettyOf(response) : JSON.stringify(response) + '\n');
+}
+
+function prettyOf(response: LeaseResponse): string {
+  const leases: Lease[] = response.leases ?? (response.lease ? [response.lease] : []);
+  if (response.leases === undefined && response.lease === undefined) return 'ok\n';
+  return leaseTable(leases);
+}
