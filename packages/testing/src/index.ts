@@ -1,1 +1,5 @@
 export { freePort } from './free-port.js';
+export { startInfluxd, findInfluxd, InfluxdMissingError, type RunningInfluxd, type StartInfluxdOptions } from './influxd.js';
+export { cloudServiceSuite, mapLimit, type CloudServiceSuiteContext, type FailingService } from './cloud-service-suite.js';
+export { startRedisServer, type RedisServer, type RedisServerOptions } from './redis-server.js';
+export { storageServiceSuite, leaseRecord, type StorageServiceSuiteSetup } from './storage-service-suite.js';
