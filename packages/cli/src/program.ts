@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { hubCommand } from './hub-command.js';
+import { influxdbLocalCommand } from './influxdb-local-command.js';
 import { leaseCommand } from './lease-command.js';
 import { nodeCommand } from './node-command.js';
 
@@ -10,5 +11,6 @@ export function program(): Command {
     .version('0.1.0')
     .addCommand(nodeCommand())
     .addCommand(hubCommand())
-    .addCommand(leaseCommand());
+    .addCommand(leaseCommand())
+    .addCommand(influxdbLocalCommand());
 }

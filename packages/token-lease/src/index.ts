@@ -7,7 +7,7 @@ export { memoryStorage, type MemoryStorageOptions } from './memory-storage.js';
 export { ttlPolicy, grantedTtl, TtlPolicySchema, type TtlPolicy, type TtlPolicyInput } from './ttl-policy.js';
 export { parseLeaseRequest, LeaseRequestSchema, ACTIONS, type LeaseRequest } from './lease-request.js';
 export type { LeaseResponse } from './lease-response.js';
-export { LeaseService, type Caller, type LeaseServiceOptions, type LeaseServiceStats } from './lease-service.js';
+export { LeaseService, type Caller, type LeaseServiceEvents, type LeaseServiceOptions, type LeaseServiceStats } from './lease-service.js';
 export { TokenLeaseWorker, type TokenLeaseWorkerOptions } from './token-lease-worker.js';
 export { LatenessRecorder } from './lateness.js';
 export { DEFAULT_REVOCATION_BACKOFF } from './revoker.js';

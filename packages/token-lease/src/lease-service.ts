@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { type Clock, describeError, type Logger, silentLogger, systemClock } from '@tessera/core';
 import type { CloudService } from './cloud-service.js';
 import { CloudUnavailableError } from './errors.js';
@@ -26,6 +27,14 @@ export interface LeaseServiceOptions {
   random?: () => number;
 }
 
+/** What the service reports as it works (no token values). */
+export interface LeaseServiceEvents {
+  created: [{ id: string; owner: string; ttl: number; expires: string }];
+  renewed: [{ id: string; owner: string; expires: string }];
+  revoked: [{ id: string; owner: string; reason: 'expired' | 'requested'; lateness?: number }];
+  'revocation-failed': [{ id: string; attempts: number; error: string }];
+}
+
 export interface LeaseServiceStats {
   created: number;
   revoked: number;
@@ -41,7 +50,7 @@ export interface LeaseServiceStats {
  * revoked at its expiry, and start-up revokes what fell due while the hub was
  * down and what the cloud holds without a lease.
  */
-export class LeaseService {
+export class LeaseService extends EventEmitter<LeaseServiceEvents> {
   readonly cloud: CloudService;
   readonly storage: StorageService;
   readonly policy: TtlPolicy;
@@ -54,12 +63,17 @@ export class LeaseService {
   private orphansRevoked = 0;
 
   constructor(options: LeaseServiceOptions) {
+    super();
     this.cloud = options.cloud;
     this.storage = options.storage;
     this.policy = options.policy;
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? silentLogger;
-    this.revoker = new Revoker(this.cloud, this.storage, this.clock, this.logger, new LatenessRecorder(), undefined, options.random);
+    this.revoker = new Revoker(this.cloud, this.storage, this.clock, this.logger, new LatenessRecorder(), undefined, options.random, {
+      revoked: (record, reason, lateness) =>
+        this.emit('revoked', { id: record.id, owner: record.owner, reason, ...(lateness === undefined ? {} : { lateness }) }),
+      failed: (record, attempts, error) => this.emit('revocation-failed', { id: record.id, attempts, error }),
+    });
     this.scheduler = new ExpiryScheduler(this.storage, (r) => this.revoker.revoke(r, 'expired'), this.clock, this.logger, {
       batchSize: 512,
       concurrency: 64,
@@ -135,6 +149,7 @@ export class LeaseService {
     this.created++;
     this.scheduler.notify(expires.getTime());
     this.logger.info({ lease: record.id, owner: record.owner, ttl }, 'lease created');
+    this.emit('created', { id: record.id, owner: record.owner, ttl, expires: record.expires });
     return toLease(record);
   }
 
@@ -162,6 +177,7 @@ export class LeaseService {
     const renewed: LeaseRecord = { ...record, ttl: expiresAt - now, expires: expires.toISOString() };
     await this.storage.save(renewed);
     this.scheduler.notify(expiresAt);
+    this.emit('renewed', { id: renewed.id, owner: renewed.owner, expires: renewed.expires });
     return toLease(renewed);
   }
 

@@ -7,6 +7,12 @@ import type { StorageService } from './storage-service.js';
 /** Retry policy for failed revocations (as Vault: exponential, ±50 % jitter), default 1 s doubling up to 5 min. */
 export const DEFAULT_REVOCATION_BACKOFF: BackoffPolicy = { initialDelay: 1_000, maxDelay: 300_000, factor: 2, jitter: 0.5 };
 
+/** Who hears of revocations (the service turns these into its events). */
+export interface RevocationListener {
+  revoked(record: LeaseRecord, reason: 'expired' | 'requested', lateness: number | undefined): void;
+  failed(record: LeaseRecord, attempts: number, error: string): void;
+}
+
 export interface RevokerCounters {
   revoked: number;
   failures: number;
@@ -28,6 +34,7 @@ export class Revoker {
     readonly lateness: LatenessRecorder,
     private readonly backoff: BackoffPolicy = DEFAULT_REVOCATION_BACKOFF,
     private readonly random: () => number = Math.random,
+    private readonly listener?: RevocationListener,
   ) {}
 
   /** Revokes now (on request or at expiry); true when the token is gone and the lease removed. */
@@ -38,10 +45,16 @@ export class Revoker {
       await this.scheduleRetry(record, err);
       return false;
     }
-    if (reason !== 'rollback') await this.storage.remove(record.id);
+    if (reason === 'rollback') return true;
+    await this.storage.remove(record.id);
     this.counters.revoked++;
-    if (reason === 'expired') this.lateness.record(this.clock.now() - Date.parse(record.expires));
+    let lateness: number | undefined;
+    if (reason === 'expired') {
+      lateness = this.clock.now() - Date.parse(record.expires);
+      this.lateness.record(lateness);
+    }
     this.logger.info({ lease: record.id, owner: record.owner, reason }, 'lease revoked');
+    this.listener?.revoked(record, reason, lateness);
     return true;
   }
 
@@ -52,6 +65,7 @@ export class Revoker {
     const nextAttempt = new Date(this.clock.now() + delay).toISOString();
     const lastError = describeError(err).message;
     this.logger.warn({ lease: record.id, attempts, nextAttempt, err: describeError(err) }, 'revocation failed; will retry');
+    this.listener?.failed(record, attempts, lastError);
     try {
       await this.storage.reschedule(record.id, { attempts, lastError, nextAttempt });
     } catch (storageErr) {
