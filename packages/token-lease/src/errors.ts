@@ -8,36 +8,39 @@ export class LeaseError extends Error {
   }
 }
 
-/** The cloud could not be reached or answered 5xx/429: try again later. */
-export class CloudUnavailableError extends LeaseError {
-  static override readonly name = 'CloudUnavailableError';
+/** A cloud service failed; `status` is the HTTP status when there was one. */
+export class CloudError extends LeaseError {
   readonly status: number | undefined;
-  constructor(message: string, status?: number, options?: { cause?: unknown }) {
-    super('CLOUD_UNAVAILABLE', message, options);
-    this.name = CloudUnavailableError.name;
+  constructor(code: string, message: string, status?: number, options?: { cause?: unknown }) {
+    super(code, message, options);
     this.status = status;
+  }
+}
+
+/** The cloud could not be reached or answered 5xx/429: try again later. */
+export class CloudUnavailableError extends CloudError {
+  static override readonly name = 'CloudUnavailableError';
+  constructor(message: string, status?: number, options?: { cause?: unknown }) {
+    super('CLOUD_UNAVAILABLE', message, status, options);
+    this.name = CloudUnavailableError.name;
   }
 }
 
 /** The cloud refused the request (4xx other than 404): retrying will not help. */
-export class CloudRejectedError extends LeaseError {
+export class CloudRejectedError extends CloudError {
   static override readonly name = 'CloudRejectedError';
-  readonly status: number | undefined;
   constructor(message: string, status?: number, options?: { cause?: unknown }) {
-    super('CLOUD_REJECTED', message, options);
+    super('CLOUD_REJECTED', message, status, options);
     this.name = CloudRejectedError.name;
-    this.status = status;
   }
 }
 
 /** The cloud has no such token (404). */
-export class CloudNotFoundError extends LeaseError {
+export class CloudNotFoundError extends CloudError {
   static override readonly name = 'CloudNotFoundError';
-  readonly status: number | undefined;
   constructor(message: string, status?: number, options?: { cause?: unknown }) {
-    super('CLOUD_NOT_FOUND', message, options);
+    super('CLOUD_NOT_FOUND', message, status, options);
     this.name = CloudNotFoundError.name;
-    this.status = status;
   }
 }
 
