@@ -101,8 +101,12 @@ export class LeaseService extends EventEmitter<LeaseServiceEvents> {
 
   /** Revokes every token the cloud holds with our marker but no lease in storage. Returns how many. */
   async reconcile(): Promise<number> {
-    const tokens = (await this.cloud.getAll()).filter((t) => t.managed);
+    // Storage first: a revocation deletes the token before it removes the lease, so a
+    // token still listed after this read was stored then or never was. The other way
+    // round, a lease revoked between the reads (by expiry, here or on another hub)
+    // passed for an orphan and its token was deleted twice.
     const known = new Set((await this.storage.getAll()).map((r) => r.id));
+    const tokens = (await this.cloud.getAll()).filter((t) => t.managed);
     const orphans = tokens.filter((t) => !known.has(t.id) && !this.creating.has(t.id));
     let revoked = 0;
     await forEachLimit(orphans, 16, async (token) => {

@@ -1,5 +1,5 @@
 import { type Context, describeError, fromUtf8, type Message, type Worker } from '@tessera/core';
-import { LeaseError } from './errors.js';
+import { CloudUnavailableError, LeaseError, StorageUnavailableError } from './errors.js';
 import { parseLeaseRequest, type LeaseRequest } from './lease-request.js';
 import { failure, type LeaseResponse, success } from './lease-response.js';
 import type { Caller, LeaseService } from './lease-service.js';
@@ -102,6 +102,9 @@ export class TokenLeaseWorker implements Worker {
 
 /** A failure's message: our typed errors speak for themselves; anything else is named, never dumped. */
 function failureMessage(err: unknown): string {
+  // PROTOCOL.md §4: an outage says "unavailable", so a client knows to retry
+  if (err instanceof CloudUnavailableError && !/unavailable/i.test(err.message)) return `cloud unavailable: ${err.message}`;
+  if (err instanceof StorageUnavailableError && !/unavailable/i.test(err.message)) return `storage unavailable: ${err.message}`;
   if (err instanceof LeaseError) return err.message;
   const { name, message } = describeError(err);
   return `internal error (${name}): ${message}`;

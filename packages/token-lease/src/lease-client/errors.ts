@@ -1,0 +1,42 @@
+import { LeaseError } from '../errors.js';
+
+/**
+ * Thrown when the hub could not be reached, or answered that a dependency is
+ * unavailable, on every attempt up to the retry bound. The lease held before
+ * stays current while it is valid; `cause` is the last attempt's error.
+ */
+export class LeaseUnavailableError extends LeaseError {
+  static override readonly name = 'LeaseUnavailableError';
+  /** Attempts made before giving up. */
+  readonly attempts: number;
+  constructor(message: string, attempts: number, options?: { cause?: unknown }) {
+    super('LEASE_UNAVAILABLE', message, options);
+    this.name = LeaseUnavailableError.name;
+    this.attempts = attempts;
+  }
+}
+
+/**
+ * Thrown at once when the hub refuses a request for a reason retrying will not
+ * mend (an invalid field, a TTL out of bounds, not allowed). `message` is the
+ * hub's own, which never holds a token.
+ */
+export class LeaseRejectedError extends LeaseError {
+  static override readonly name = 'LeaseRejectedError';
+  /** The action the hub refused. */
+  readonly action: string;
+  constructor(action: string, message: string) {
+    super('LEASE_REJECTED', message);
+    this.name = LeaseRejectedError.name;
+    this.action = action;
+  }
+}
+
+/** Thrown when the hub's answer is not a lease API response (PROTOCOL.md §4): a wrong route or a different peer. */
+export class LeaseProtocolError extends LeaseError {
+  static override readonly name = 'LeaseProtocolError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('LEASE_PROTOCOL', message, options);
+    this.name = LeaseProtocolError.name;
+  }
+}
