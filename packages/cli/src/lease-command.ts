@@ -4,6 +4,7 @@ import { WebSocketTransport } from '@tessera/transport-ws';
 import { Command, Option } from 'commander';
 import { hubRoute } from './hub-route.js';
 import { leaseTable } from './lease-table.js';
+import { leaseWatchCommand } from './lease-watch.js';
 
 /** Exit codes of `tessera lease`. */
 export const EXIT = { ok: 0, failure: 1, usage: 2, unreachable: 3 } as const;
@@ -46,6 +47,7 @@ export function leaseCommand(): Command {
       .action((tokenId: string, opts: LeaseOptions) => run(opts, { action: 'renew', token_id: tokenId, ...ttlField(opts.ttl) })),
   );
   lease.addCommand(common(new Command('list').description("list the caller's leases")).action((opts: LeaseOptions) => run(opts, { action: 'list' })));
+  lease.addCommand(leaseWatchCommand());
   return lease;
 }
 

@@ -1,4 +1,6 @@
 import { Command } from 'commander';
+import { demoCommand } from './demo/demo-command.js';
+import { deviceCommand } from './device-command.js';
 import { hubCommand } from './hub-command.js';
 import { influxdbLocalCommand } from './influxdb-local-command.js';
 import { leaseCommand } from './lease-command.js';
@@ -12,5 +14,7 @@ export function program(): Command {
     .addCommand(nodeCommand())
     .addCommand(hubCommand())
     .addCommand(leaseCommand())
-    .addCommand(influxdbLocalCommand());
+    .addCommand(influxdbLocalCommand())
+    .addCommand(deviceCommand())
+    .addCommand(demoCommand());
 }

@@ -1,0 +1,49 @@
+/** One thing that happened in the demo, as the views show it (never a token value). */
+export interface DemoEvent {
+  /** Milliseconds since the demo started. */
+  at: number;
+  source: 'hub' | 'demo' | string;
+  text: string;
+  kind: 'issued' | 'renewed' | 'expired' | 'revoked' | 'auth-failure' | 'swapped' | 'outside' | 'info';
+}
+
+export interface DeviceRow {
+  id: string;
+  lease: string;
+  expires: number | undefined;
+  written: number;
+  authFailures: number;
+  leases: number;
+  lost: number;
+}
+
+export interface DemoSnapshot {
+  elapsed: number;
+  hubUrl: string;
+  influxUrl: string;
+  devices: DeviceRow[];
+  hub: { issued: number; renewed: number; expired: number; revokedOnRequest: number; latenessP99: number };
+  recent: DemoEvent[];
+}
+
+export interface DemoSummary {
+  seconds: number;
+  leasesIssued: number;
+  leasesRenewed: number;
+  leasesRevoked: number;
+  leasesExpired: number;
+  revokedFromOutside: number;
+  authFailures: number;
+  pointsWritten: number;
+  pointsInInfluxdb: number;
+  pointsLost: number;
+}
+
+/** A short, safe form of a lease id for the screen. */
+export function shortId(id: string): string {
+  return id.length > 10 ? `${id.slice(0, 8)}…` : id;
+}
+
+export function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)}s`;
+}

@@ -1,0 +1,187 @@
+import { type Logger, silentLogger } from '@tessera/core';
+import { type Device, startDevice } from '@tessera/example-device';
+import { HubConfigSchema } from '../hub/hub-config.js';
+import { type Hub, startHub } from '../hub/start-hub.js';
+import { type DemoEvent, type DemoSnapshot, type DemoSummary, seconds, shortId } from './demo-event.js';
+import { StatusView } from './status-view.js';
+import { TimelineView } from './timeline-view.js';
+
+export interface DemoOptions {
+  /** Seconds until the demo ends by itself; none: until `signal` aborts. */
+  duration?: number;
+  devices: number;
+  /** Lease TTL the devices ask for (ms). */
+  ttl: number;
+  /** The hub's maximum TTL (ms): leases reach it and are replaced. */
+  maxTtl: number;
+  /** Milliseconds between a device's points. */
+  interval: number;
+  /** Seconds between revocations "from outside". */
+  revokeEvery: number;
+  out: { write(text: string): unknown };
+  /** Redraw a status view in place (a terminal) or print a timeline. */
+  tty: boolean;
+  signal?: AbortSignal;
+  logger?: Logger;
+}
+
+const MEASUREMENT = 'device_metrics';
+
+/**
+ * The whole mission in one process: an influxdb-local, a hub and devices with
+ * short TTLs; leases issued, renewed, expired and revoked; a lease revoked from
+ * outside now and then, which a device meets as a 401 and recovers from.
+ */
+export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
+  const started = Date.now();
+  const elapsed = () => Date.now() - started;
+  const logger = options.logger ?? silentLogger;
+  const hub: Hub = await startHub(
+    HubConfigSchema.parse({
+      listen: '127.0.0.1:0',
+      insecure: true,
+      defaultTtl: options.ttl,
+      minTtl: Math.min(500, options.ttl),
+      maxTtl: options.maxTtl,
+      logLevel: 'silent',
+    }),
+    logger,
+  );
+  const influx = hub.influx!;
+  const view = options.tty ? new StatusView(options.out) : new TimelineView(options.out);
+  const recent: DemoEvent[] = [];
+  const tally = { issued: 0, renewed: 0, expired: 0, revokedOnRequest: 0, outside: 0 };
+  const show = (source: string, kind: DemoEvent['kind'], text: string) => {
+    const e: DemoEvent = { at: elapsed(), source, kind, text };
+    recent.push(e);
+    if (recent.length > 8) recent.shift();
+    view.event(e);
+  };
+
+  const owners = new Map<string, string>(); // lease id → device id
+  const who = (id: string) => owners.get(id) ?? 'a device';
+  hub.service.on('created', (e) => {
+    tally.issued++;
+    show('hub', 'issued', `lease ${shortId(e.id)} issued (ttl ${seconds(e.ttl)})`);
+  });
+  hub.service.on('renewed', (e) => {
+    tally.renewed++;
+    show('hub', 'renewed', `lease ${shortId(e.id)} of ${who(e.id)} renewed, now expires in ${seconds(Date.parse(e.expires) - Date.now())}`);
+  });
+  hub.service.on('revoked', (e) => {
+    if (e.reason === 'expired') {
+      tally.expired++;
+      show('hub', 'expired', `lease ${shortId(e.id)} of ${who(e.id)} expired → token revoked (${e.lateness ?? 0} ms after expiry)`);
+    } else {
+      tally.revokedOnRequest++;
+      show('hub', 'revoked', `lease ${shortId(e.id)} of ${who(e.id)} revoked on request`);
+    }
+  });
+
+  view.start([
+    `tessera demo: a hub, an InfluxDB and ${options.devices} devices, leases of ${seconds(options.ttl)} (max ${seconds(options.maxTtl)})`,
+    `hub ${hub.listener.url}   influxdb-local ${influx.url} (org ${influx.org}, bucket ${influx.bucket})`,
+    `points read back: GET ${influx.url}/api/v2/local/points?org=${influx.org}&bucket=${influx.bucket}`,
+    options.duration === undefined ? 'Ctrl-C ends it with a summary.' : `ends by itself after ${options.duration} s with a summary.`,
+  ]);
+
+  const devices: Device[] = [];
+  for (let i = 1; i <= options.devices; i++) {
+    const id = `device-${i}`;
+    const device = await startDevice({
+      hub: hub.listener.url,
+      deviceId: id,
+      influxUrl: influx.url,
+      org: influx.org,
+      bucket: influx.bucket,
+      interval: options.interval,
+      ttl: options.ttl,
+      measurement: MEASUREMENT,
+      logger,
+    });
+    devices.push(device);
+    const current = device.stats().lease;
+    if (current) owners.set(current.id, id);
+    device.on('lease', ({ lease, reason }) => {
+      owners.set(lease.id, id);
+      if (reason !== 'renewed') show(id, 'info', `now holds lease ${shortId(lease.id)} (${reason})`);
+    });
+    device.on('auth-failure', (e) => show(id, 'auth-failure', `InfluxDB answered ${e.status} to lease ${shortId(e.leaseId)}: reporting it, ${e.points} point(s) to replay`));
+    device.on('token-swapped', (e) => show(id, 'swapped', `token swapped ${shortId(e.from)} → ${shortId(e.to)}; writes go on`));
+    device.on('point-lost', (e) => show(id, 'info', `point ${e.seq} LOST: ${e.reason}`));
+  }
+
+  let round = 0;
+  const revokeFromOutside = async () => {
+    const device = devices[round++ % devices.length]!;
+    const lease = device.stats().lease;
+    if (lease === undefined) return;
+    const id = owners.get(lease.id) ?? 'a device';
+    tally.outside++;
+    show('operator', 'outside', `revokes ${id}'s lease ${shortId(lease.id)} from outside (as if it leaked)`);
+    await hub.service.revoke({ owner: 'operator', admin: true }, lease.id).catch((err: unknown) => show('operator', 'info', `revoke failed: ${(err as Error).message}`));
+  };
+  const firstRevoke = Math.min(options.revokeEvery, (options.duration ?? Infinity) * 0.4) * 1000;
+  let revokeTimer = setTimeout(function again() {
+    void revokeFromOutside();
+    revokeTimer = setTimeout(again, options.revokeEvery * 1000);
+  }, firstRevoke);
+  const snapshot = (): DemoSnapshot => {
+    const lateness = hub.service.stats().lateness;
+    return {
+      elapsed: elapsed(),
+      hubUrl: hub.listener.url,
+      influxUrl: influx.url,
+      devices: devices.map((d, i) => {
+        const s = d.stats();
+        return {
+          id: `device-${i + 1}`,
+          lease: s.lease?.id ?? '-',
+          expires: s.lease ? Date.parse(s.lease.expires) : undefined,
+          written: s.pointsWritten,
+          authFailures: s.authFailures,
+          leases: s.leasesUsed,
+          lost: s.pointsLost,
+        };
+      }),
+      hub: { ...tally, latenessP99: lateness.p99 },
+      recent: [...recent],
+    };
+  };
+  const redraw = options.tty ? setInterval(() => (view as StatusView).draw(snapshot()), 250) : undefined;
+
+  await new Promise<void>((resolve) => {
+    const end = options.duration === undefined ? undefined : setTimeout(resolve, options.duration * 1000);
+    options.signal?.addEventListener('abort', () => {
+      if (end) clearTimeout(end);
+      resolve();
+    });
+  });
+
+  clearTimeout(revokeTimer);
+  if (redraw) clearInterval(redraw);
+  if (options.tty) (view as StatusView).draw(snapshot());
+  const stats = [];
+  for (const d of devices) {
+    await d.stop();
+    stats.push(d.stats());
+  }
+  const pointsWritten = stats.reduce((n, s) => n + s.pointsWritten, 0);
+  const pointsInInfluxdb = influx.countPoints({ bucket: influx.bucket, measurement: MEASUREMENT });
+  const unwritten = stats.reduce((n, s) => n + s.pointsLost + s.pointsPending, 0);
+  const summary: DemoSummary = {
+    seconds: elapsed() / 1000,
+    leasesIssued: tally.issued,
+    leasesRenewed: tally.renewed,
+    leasesRevoked: tally.expired + tally.revokedOnRequest,
+    leasesExpired: tally.expired,
+    revokedFromOutside: tally.outside,
+    authFailures: stats.reduce((n, s) => n + s.authFailures, 0),
+    pointsWritten,
+    pointsInInfluxdb,
+    pointsLost: unwritten + Math.max(0, pointsWritten - pointsInInfluxdb),
+  };
+  await hub.stop();
+  view.stop(summary);
+  return summary;
+}

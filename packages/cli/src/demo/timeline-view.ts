@@ -1,0 +1,32 @@
+import { type DemoEvent, type DemoSummary, seconds } from './demo-event.js';
+
+/** Prints each event as one line: for logs, pipes and CI. */
+export class TimelineView {
+  constructor(private readonly out: { write(text: string): unknown }) {}
+
+  event(e: DemoEvent): void {
+    this.out.write(`${seconds(e.at).padStart(7)}  ${e.source.padEnd(9)} ${e.text}\n`);
+  }
+
+  start(lines: string[]): void {
+    this.out.write(lines.join('\n') + '\n\n');
+  }
+
+  stop(summary: DemoSummary): void {
+    this.out.write('\n' + summaryText(summary));
+  }
+}
+
+export function summaryText(s: DemoSummary): string {
+  return [
+    `demo summary (${s.seconds.toFixed(0)} s)`,
+    `  leases issued:        ${s.leasesIssued}`,
+    `  leases renewed:       ${s.leasesRenewed}`,
+    `  leases revoked:       ${s.leasesRevoked} (${s.leasesExpired} at expiry, ${s.revokedFromOutside} from outside)`,
+    `  401/403 met by devices: ${s.authFailures}`,
+    `  points written:       ${s.pointsWritten}`,
+    `  points in InfluxDB:   ${s.pointsInInfluxdb}`,
+    `  points lost:          ${s.pointsLost}`,
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,55 @@
+import { Node, silentLogger } from '@tessera/core';
+import { LeaseClient } from '@tessera/token-lease';
+import { WebSocketTransport } from '@tessera/transport-ws';
+import { Command, Option } from 'commander';
+import { hubRoute } from './hub-route.js';
+import { onShutdownSignal } from './shutdown.js';
+
+interface WatchOptions {
+  hub: string;
+  address: string;
+  sink: string;
+  ttl?: string;
+  cache?: string;
+  cacheKeyFile?: string;
+  keep?: boolean;
+}
+
+/**
+ * `tessera lease watch --sink FILE`: holds a lease, renews and replaces it,
+ * and keeps FILE holding the current token (for Telegraf, curl, ...).
+ */
+export function leaseWatchCommand(): Command {
+  return new Command('watch')
+    .description('hold a lease and keep a file holding its current token (renewed and replaced as needed)')
+    .requiredOption('--sink <file>', 'file that always holds the current token and a newline (mode 0600)')
+    .addOption(new Option('--hub <url>', 'the hub: ws://host:port, host:port or a route').env('TESSERA_HUB').default('ws://127.0.0.1:4000'))
+    .option('--address <name>', 'LOCAL address of the lease worker on the hub', 'token_lease')
+    .option('--ttl <ms>', 'requested TTL in milliseconds')
+    .option('--cache <file>', 'keep the lease in this AES-256-GCM encrypted file across restarts')
+    .option('--cache-key-file <file>', 'the key of that file (created, 0600, if missing; default <cache>.key)')
+    .option('--keep', 'do not revoke the lease on exit')
+    .action(async (opts: WatchOptions) => {
+      const ttl = opts.ttl === undefined ? undefined : Number(opts.ttl);
+      if (ttl !== undefined && (!Number.isInteger(ttl) || ttl <= 0)) throw new Error(`--ttl must be a positive whole number of milliseconds, got "${opts.ttl}"`);
+      const node = new Node({ name: 'tessera-lease-watch', logger: silentLogger });
+      new WebSocketTransport(node);
+      const client = new LeaseClient({
+        node,
+        hub: hubRoute(opts.hub, opts.address),
+        sink: opts.sink,
+        ...(ttl === undefined ? {} : { ttl }),
+        ...(opts.cache === undefined ? {} : { cache: { path: opts.cache, keyFile: opts.cacheKeyFile ?? `${opts.cache}.key` } }),
+      });
+      const say = (text: string) => process.stdout.write(`${new Date().toISOString()} ${text}\n`);
+      client.on('acquired', ({ lease, reason }) => say(`acquired lease ${lease.id} (${reason}), expires ${lease.expires}; token in ${opts.sink}`));
+      client.on('renewed', ({ lease }) => say(`renewed lease ${lease.id}, expires ${lease.expires}`));
+      client.on('revoked', ({ leaseId }) => say(`revoked lease ${leaseId}`));
+      client.on('failed', ({ error, operation }) => say(`${operation} failed: ${error.message}`));
+      await client.start();
+      onShutdownSignal(async () => {
+        await client.stop({ revoke: opts.keep !== true });
+        await node.stop();
+      });
+    });
+}
