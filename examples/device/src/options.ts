@@ -1,4 +1,5 @@
-import { AddressSchema, type BackoffPolicy, type Clock, InvalidAddressError, type Logger, type Node, parseRoute, route, type Route, WS } from '@tessera/core';
+import { routeTo } from '@tessera/transport-ws';
+import { AddressSchema, type BackoffPolicy, type Clock, InvalidAddressError, type Logger, type Node, route, type Route } from '@tessera/core';
 import { z } from 'zod';
 import { DeviceOptionsError } from './errors.js';
 
@@ -122,16 +123,7 @@ export function resolveDeviceOptions(input: DeviceOptions): ResolvedDeviceOption
   }
 }
 
-/**
- * The route to a hub's lease worker: `ws://host:port` (or `wss://`), `host:port`,
- * `3#host:port`, or a route written out (`3#host:port => token_lease`).
- */
+/** The route to a hub's lease worker from `ws://host:port`, `host:port` or a route. */
 export function leaseRoute(hub: string, worker = 'token_lease'): Route {
-  const text = hub.trim();
-  if (text.includes('=>')) return parseRoute(text);
-  if (text.startsWith('3#')) return route(text, worker);
-  const isUrl = /^wss?:\/\/[^\s/]+\/*$/i.test(text);
-  const isHostPort = /^(\[[0-9a-f:.]+\]|[^\s:/#[\]]+):\d{1,5}$/i.test(text);
-  if (!isUrl && !isHostPort) throw new InvalidAddressError(`expected ws://host:port, host:port or a route, got ${JSON.stringify(hub)}`);
-  return route({ type: WS, value: text.replace(/\/+$/, '') }, worker);
+  return routeTo(hub, worker);
 }

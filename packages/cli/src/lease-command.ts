@@ -1,8 +1,7 @@
 import { fromUtf8, Node, silentLogger } from '@tessera/core';
 import type { Lease, LeaseResponse } from '@tessera/token-lease';
-import { WebSocketTransport } from '@tessera/transport-ws';
+import { routeTo, WebSocketTransport } from '@tessera/transport-ws';
 import { Command, Option } from 'commander';
-import { hubRoute } from './hub-route.js';
 import { leaseTable } from './lease-table.js';
 import { leaseWatchCommand } from './lease-watch.js';
 
@@ -82,7 +81,7 @@ async function run(opts: LeaseOptions, request: object): Promise<void> {
   if (!Number.isInteger(timeout) || timeout <= 0) usage(`--timeout must be a positive whole number of milliseconds`);
   let to;
   try {
-    to = hubRoute(opts.hub, opts.address);
+    to = routeTo(opts.hub, opts.address);
   } catch (err) {
     usage((err as Error).message);
   }

@@ -1,8 +1,7 @@
 import { Node, silentLogger } from '@tessera/core';
 import { LeaseClient } from '@tessera/token-lease';
-import { WebSocketTransport } from '@tessera/transport-ws';
+import { routeTo, WebSocketTransport } from '@tessera/transport-ws';
 import { Command, Option } from 'commander';
-import { hubRoute } from './hub-route.js';
 import { onShutdownSignal } from './shutdown.js';
 
 interface WatchOptions {
@@ -36,7 +35,7 @@ export function leaseWatchCommand(): Command {
       new WebSocketTransport(node);
       const client = new LeaseClient({
         node,
-        hub: hubRoute(opts.hub, opts.address),
+        hub: routeTo(opts.hub, opts.address),
         sink: opts.sink,
         ...(ttl === undefined ? {} : { ttl }),
         ...(opts.cache === undefined ? {} : { cache: { path: opts.cache, keyFile: opts.cacheKeyFile ?? `${opts.cache}.key` } }),

@@ -43,9 +43,9 @@ describe('tessera hub and tessera lease (child processes)', () => {
     expect(JSON.parse(listed.stdout).leases.map((l: { id: string }) => l.id)).to.include(id);
 
     const table = await tessera(['lease', 'list', '--hub', url, '--pretty']);
-    expect(table.stdout).to.match(/^ID\s+TOKEN\s+TTL \(ms\)/);
+    expect(table.stdout).to.match(/^ID\s+TTL \(ms\)/);
     expect(table.stdout).to.include(id);
-    expect(table.stdout).to.not.include(c.lease.value);
+    expect(table.stdout).to.not.include(c.lease.value.slice(0, 12));
 
     const revoked = await tessera(['lease', 'revoke', id, '--hub', url]);
     expect(revoked.code).to.equal(0);

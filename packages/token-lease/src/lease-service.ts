@@ -77,7 +77,7 @@ export class LeaseService extends EventEmitter<LeaseServiceEvents> {
     this.scheduler = new ExpiryScheduler(this.storage, (r) => this.revoker.revoke(r, 'expired'), this.clock, this.logger, {
       batchSize: 512,
       concurrency: 64,
-      claimMs: 60_000,
+      claimMs: 15_000,
       maxSleep: 1_000,
       retryAfter: 1_000,
       ...options.scheduler,

@@ -46,7 +46,8 @@ export class Revoker {
       return false;
     }
     if (reason === 'rollback') return true;
-    await this.storage.remove(record.id);
+    // expiry and a revoke request can race for one lease: whoever removes it reports it, once
+    if (!(await this.storage.remove(record.id))) return true;
     this.counters.revoked++;
     let lateness: number | undefined;
     if (reason === 'expired') {

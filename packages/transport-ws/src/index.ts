@@ -4,3 +4,4 @@ export { CloseCode, Connection } from './connection.js';
 export { decodeFrame, encodeFrame, FrameSchema, isFrameShape, PROTOCOL_VERSION, type Frame } from './frame.js';
 export { SUBPROTOCOL, targetUrl, type ListenOptions, type UpgradeHook, type WsTransportOptions } from './options.js';
 export type { ConnectionStatus } from './status.js';
+export { routeTo } from './route-to.js';
