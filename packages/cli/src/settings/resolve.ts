@@ -41,7 +41,8 @@ export function resolveSettings<S extends z.ZodType>(schema: S, specs: readonly 
     } else if (fromEnv !== undefined && fromEnv !== '') {
       merged[spec.key] = spec.parse ? spec.parse(fromEnv) : fromEnv;
       origin[spec.key] = spec.env;
-    } else if (file[spec.key] !== undefined) {
+    } else if (file[spec.key] !== undefined && file[spec.key] !== null) {
+      // (null in a profile clears what the file's top level set)
       merged[spec.key] = file[spec.key];
       origin[spec.key] = `config file field "${spec.key}"`;
     }
