@@ -59,6 +59,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   };
 
   const owners = new Map<string, string>(); // lease id → device id
+  const held = new Map<string, { id: string; expires: number }>(); // device id → its lease, renewals included
   const who = (id: string) => owners.get(id) ?? 'a device';
   hub.service.on('created', (e) => {
     tally.issued++;
@@ -101,9 +102,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     });
     devices.push(device);
     const current = device.stats().lease;
-    if (current) owners.set(current.id, id);
+    if (current) {
+      owners.set(current.id, id);
+      held.set(id, { id: current.id, expires: Date.parse(current.expires) });
+    }
     device.on('lease', ({ lease, reason }) => {
       owners.set(lease.id, id);
+      held.set(id, { id: lease.id, expires: Date.parse(lease.expires) });
       if (reason !== 'renewed') show(id, 'info', `now holds lease ${shortId(lease.id)} (${reason})`);
     });
     device.on('auth-failure', (e) => show(id, 'auth-failure', `InfluxDB answered ${e.status} to lease ${shortId(e.leaseId)}: reporting it, ${e.points} point(s) to replay`));
@@ -134,10 +139,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       influxUrl: influx.url,
       devices: devices.map((d, i) => {
         const s = d.stats();
+        const lease = held.get(`device-${i + 1}`);
         return {
           id: `device-${i + 1}`,
-          lease: s.lease?.id ?? '-',
-          expires: s.lease ? Date.parse(s.lease.expires) : undefined,
+          lease: lease?.id ?? '-',
+          expires: lease?.expires,
           written: s.pointsWritten,
           authFailures: s.authFailures,
           leases: s.leasesUsed,
