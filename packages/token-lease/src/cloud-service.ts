@@ -21,6 +21,8 @@ export interface CloudToken {
   /** The lease expiry recorded with the token, when managed. ISO 8601 UTC. */
   expires?: string;
   active: boolean;
+  /** When the cloud created it (ISO 8601 UTC), where the cloud says. */
+  created?: string;
 }
 
 /**

@@ -25,6 +25,12 @@ export interface LeaseServiceOptions {
   logger?: Logger;
   scheduler?: Partial<ExpirySchedulerOptions>;
   random?: () => number;
+  /**
+   * A token younger than this (ms; by the cloud's creation time) is not taken
+   * for an orphan at once: another hub may be between its cloud create and its
+   * save. It is looked at again when it is that old. Default 30,000.
+   */
+  orphanGrace?: number;
 }
 
 /** What the service reports as it works (no token values). */
@@ -61,6 +67,8 @@ export class LeaseService extends EventEmitter<LeaseServiceEvents> {
   private readonly creating = new Set<string>();
   private created = 0;
   private orphansRevoked = 0;
+  private readonly orphanGrace: number;
+  private readonly orphanChecks = new Set<unknown>();
 
   constructor(options: LeaseServiceOptions) {
     super();
@@ -69,6 +77,7 @@ export class LeaseService extends EventEmitter<LeaseServiceEvents> {
     this.policy = options.policy;
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? silentLogger;
+    this.orphanGrace = options.orphanGrace ?? 30_000;
     this.revoker = new Revoker(this.cloud, this.storage, this.clock, this.logger, new LatenessRecorder(), undefined, options.random, {
       revoked: (record, reason, lateness) =>
         this.emit('revoked', { id: record.id, owner: record.owner, reason, ...(lateness === undefined ? {} : { lateness }) }),
@@ -96,10 +105,16 @@ export class LeaseService extends EventEmitter<LeaseServiceEvents> {
   }
 
   async stop(): Promise<void> {
+    for (const timer of this.orphanChecks) this.clock.clearTimeout(timer);
+    this.orphanChecks.clear();
     await this.scheduler.stop();
   }
 
-  /** Revokes every token the cloud holds with our marker but no lease in storage. Returns how many. */
+  /**
+   * Revokes every token the cloud holds with our marker but no lease in storage;
+   * one younger than `orphanGrace` is looked at again when it is that old.
+   * Returns how many were revoked now.
+   */
   async reconcile(): Promise<number> {
     // Storage first: a revocation deletes the token before it removes the lease, so a
     // token still listed after this read was stored then or never was. The other way
@@ -108,20 +123,39 @@ export class LeaseService extends EventEmitter<LeaseServiceEvents> {
     const known = new Set((await this.storage.getAll()).map((r) => r.id));
     const tokens = (await this.cloud.getAll()).filter((t) => t.managed);
     const orphans = tokens.filter((t) => !known.has(t.id) && !this.creating.has(t.id));
+    const now = this.clock.now();
+    const young = new Set(orphans.filter((t) => t.created !== undefined && now - Date.parse(t.created) < this.orphanGrace));
+    for (const token of young) {
+      const timer = this.clock.setTimeout(() => {
+        this.orphanChecks.delete(timer);
+        void this.revokeIfOrphan(token.id).then((gone) => gone && this.orphansRevoked++);
+      }, Date.parse(token.created!) + this.orphanGrace - now);
+      this.orphanChecks.add(timer);
+    }
     let revoked = 0;
-    await forEachLimit(orphans, 16, async (token) => {
-      // look again right before revoking: a create may have saved it meanwhile
-      if (this.creating.has(token.id) || (await this.storage.get(token.id)) !== undefined) return;
-      try {
-        await this.cloud.revoke(token.id);
-        revoked++;
-        this.logger.info({ lease: token.id }, 'orphan token revoked');
-      } catch (err) {
-        this.logger.warn({ lease: token.id, err: describeError(err) }, 'orphan token could not be revoked; the next reconciliation retries');
-      }
-    });
+    await forEachLimit(
+      orphans.filter((t) => !young.has(t)),
+      16,
+      async (token) => {
+        if (await this.revokeIfOrphan(token.id)) revoked++;
+      },
+    );
     this.orphansRevoked += revoked;
     return revoked;
+  }
+
+  /** Revokes a cloud token if it still has no lease; true if it did. */
+  private async revokeIfOrphan(id: string): Promise<boolean> {
+    // look again right before revoking: a create may have saved it meanwhile
+    if (this.creating.has(id) || (await this.storage.get(id)) !== undefined) return false;
+    try {
+      await this.cloud.revoke(id);
+      this.logger.info({ lease: id }, 'orphan token revoked');
+      return true;
+    } catch (err) {
+      this.logger.warn({ lease: id, err: describeError(err) }, 'orphan token could not be revoked; the next reconciliation retries');
+      return false;
+    }
   }
 
   async create(caller: Caller, options: Record<string, unknown> & { ttl?: number | undefined }): Promise<Lease> {

@@ -51,12 +51,19 @@ export async function startHub(
     policy?: TtlPolicyInput;
     worker?: TokenLeaseWorkerOptions;
     influx?: InfluxdbLocal;
+    orphanGrace?: number;
   } = {},
 ): Promise<HubFixture> {
   const influx = options.influx ?? (await startInfluxdbLocal({ port: 0, org: 'tessera', bucket: 'tessera', token: 'operator-token-for-tests' }));
   const cloud = options.cloud?.(influx) ?? influxdbV2({ url: influx.url, token: influx.token, org: influx.org });
   const storage = options.storage ?? memoryStorage();
-  const service = new LeaseService({ cloud, storage, policy: ttlPolicy(options.policy ?? {}), ...(options.clock ? { clock: options.clock } : {}) });
+  const service = new LeaseService({
+    cloud,
+    storage,
+    policy: ttlPolicy(options.policy ?? {}),
+    orphanGrace: options.orphanGrace ?? 0,
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
   await service.start();
   const hub = new Node({ name: 'hub', logger: silentLogger });
   const transport = new WebSocketTransport(hub);

@@ -75,6 +75,32 @@ describe('token_lease invariants', () => {
     expect(await writeWith(fx.influx, kept.value)).to.equal(204);
   });
 
+  it('gives a young token without a lease a grace period (another hub may be about to save it), then revokes it if still orphaned', async () => {
+    const { clock, tick } = fakeClock();
+    fx = await startHub({ clock, orphanGrace: 30_000 });
+    const now = Date.now();
+    const orphan = await fx.cloud.create({ ttl: 600_000, issued: new Date(now), expires: new Date(now + 600_000), options: {} });
+    const adopted = await fx.cloud.create({ ttl: 600_000, issued: new Date(now), expires: new Date(now + 600_000), options: {} });
+    expect(await fx.service.reconcile()).to.equal(0);
+    expect(await writeWith(fx.influx, orphan.value)).to.equal(204);
+    // "another hub" saves its lease within the grace period
+    await fx.storage.save({ ...adopted, owner: 'other-hub', maxExpires: adopted.expires });
+    const revoked = new Promise<void>((resolve) => {
+      const check = setInterval(() => {
+        if (fx.service.stats().orphansRevoked === 1) {
+          clearInterval(check);
+          resolve();
+        }
+      }, 5);
+    });
+    tick(29_000);
+    expect(await writeWith(fx.influx, orphan.value)).to.equal(204);
+    tick(2_000); // the fake clock started a little before the cloud stamped the token
+    await revoked;
+    expect(await writeWith(fx.influx, orphan.value)).to.equal(401);
+    expect(await writeWith(fx.influx, adopted.value)).to.equal(204);
+  });
+
   it('leaves alone tokens without our marker', async () => {
     fx = await startHub();
     const other = influxdbV2({ url: fx.influx.url, token: fx.influx.token, org: fx.influx.org, marker: 'someone-else' });

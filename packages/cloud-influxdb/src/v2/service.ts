@@ -163,6 +163,7 @@ class InfluxdbV2Service implements CloudService {
     const { managed, expires } = parseDescription(this.#config.marker, auth.description);
     const token: CloudToken = { id: auth.id!, managed, active: auth.status !== 'inactive' };
     if (expires !== undefined) token.expires = expires;
+    if (auth.createdAt !== undefined) token.created = auth.createdAt;
     return token;
   }
 
