@@ -2,6 +2,7 @@ import {
   type Address,
   backoffDelay,
   ClosedError,
+  ConnectionError,
   describeError,
   local,
   type LocalInfo,
@@ -53,6 +54,9 @@ export class Connection {
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   private attempt = 0;
   private closing = false;
+  /** Whether this connection was ever open: one that never was fails fast instead of reconnecting. */
+  private everOpen = false;
+  private failure: Error | undefined;
   private readonly localInfo: LocalInfo;
   private readonly unregister: () => void;
 
@@ -96,6 +100,7 @@ export class Connection {
     this.livenessTimer = setInterval(() => this.checkLiveness(socket), interval);
     this.livenessTimer.unref();
     this.attempt = 0;
+    this.everOpen = true;
     this.hooks.status({ type: 'connected', connection: this.name, peer: this.peer });
     this.flush();
   }
@@ -145,7 +150,10 @@ export class Connection {
       handshakeTimeout: this.options.connectTimeout,
       ...(tls === undefined ? {} : { ca: tls.ca, rejectUnauthorized: tls.rejectUnauthorized }),
     });
-    socket.on('error', (err) => this.node.logger.debug({ connection: this.name, err: describeError(err) }, 'websocket error'));
+    socket.on('error', (err) => {
+      this.failure = err;
+      this.node.logger.debug({ connection: this.name, err: describeError(err) }, 'websocket error');
+    });
     const failed = () => this.closed(socket, 1006, 'connection failed');
     socket.once('close', failed);
     socket.once('open', () => {
@@ -248,6 +256,13 @@ export class Connection {
       this.finish();
       return;
     }
+    if (!this.everOpen) {
+      // never reached: tell the senders now rather than at their timeouts; the next send dials again
+      this.closing = true;
+      const why = this.failure?.message ?? reason;
+      this.finish(new ConnectionError(`could not connect to ${this.peer}: ${why}`));
+      return;
+    }
     const limit = this.options.reconnect.maxAttempts;
     if (limit !== undefined && this.attempt >= limit) {
       this.closing = true;
@@ -260,12 +275,11 @@ export class Connection {
     this.reconnectTimer = setTimeout(() => this.dial(), delay);
   }
 
-  private finish(): void {
+  private finish(err: Error = new ClosedError(`connection to ${this.peer} is closed`)): void {
     clearInterval(this.livenessTimer);
     clearTimeout(this.reconnectTimer);
     this.closing = true;
     this.unregister();
-    const err = new ClosedError(`connection to ${this.peer} is closed`);
     for (let i = this.queueHead; i < this.queue.length; i++) this.dropMessage(this.returnQueue[i] ?? [], 'connection_closed', err);
     this.queue.length = 0;
     this.returnQueue.length = 0;

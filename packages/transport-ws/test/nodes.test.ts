@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { echoWorker, fromUtf8, type Node, QueueFullError, route, TimeoutError } from '@tessera/core';
+import { ConnectionError, echoWorker, fromUtf8, type Node, QueueFullError, route, TimeoutError } from '@tessera/core';
+import { freePort } from '@tessera/testing';
 import { makeNode, nextStatus, type TestNode } from './helpers.js';
 
 describe('nodes over WebSocket', () => {
@@ -106,15 +107,36 @@ describe('nodes over WebSocket', () => {
     expect(fromUtf8((await device.node.request(target, 'still')).payload)).to.equal('still');
   });
 
-  it('queues for a peer that is down up to a bound, then fails requests with QueueFullError', async () => {
+  it('queues for a peer that went away up to a bound, then fails requests with QueueFullError', async () => {
+    const hub = start('hub');
+    await hub.node.startWorker('echo', echoWorker);
+    const listener = await hub.transport.listen();
     const device = start('device', { maxQueued: 3, reconnect: { initialDelay: 10_000 } });
-    const nowhere = route('3#127.0.0.1:1', 'echo');
-    const waiting = [0, 1, 2].map(() => device.node.request(nowhere, 'x', { timeout: 60_000 }).catch((e: unknown) => e));
-    const overflow = await device.node.request(nowhere, 'x', { timeout: 60_000 }).catch((e: unknown) => e);
+    const target = route(`3#127.0.0.1:${listener.port}`, 'echo');
+    await device.node.request(target, 'hello');
+    const reconnecting = nextStatus(device.transport, 'reconnecting');
+    await hub.node.stop({ timeout: 100 });
+    await reconnecting;
+    const waiting = [0, 1, 2].map(() => device.node.request(target, 'x', { timeout: 60_000 }).catch((e: unknown) => e));
+    const overflow = await device.node.request(target, 'x', { timeout: 60_000 }).catch((e: unknown) => e);
     expect(overflow).to.be.instanceOf(QueueFullError);
     expect(device.node.stats().dropped['queue_full']).to.equal(1);
     await device.node.stop({ timeout: 10 });
     for (const w of await Promise.all(waiting)) expect((w as Error).name).to.equal('ClosedError');
+  });
+
+  it('fails requests at once with ConnectionError when a peer was never reached, and dials again on the next send', async () => {
+    const device = start('device', { reconnect: { initialDelay: 10_000 } });
+    const port = await freePort();
+    const target = route(`3#127.0.0.1:${port}`, 'echo');
+    const err = await device.node.request(target, 'x', { timeout: 60_000 }).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(ConnectionError);
+    expect((err as Error).message).to.match(/could not connect to ws:\/\/127\.0\.0\.1:\d+/);
+    expect(device.transport.connections()).to.have.length(0);
+    const hub = start('hub');
+    await hub.node.startWorker('echo', echoWorker);
+    await hub.transport.listen({ port });
+    expect(fromUtf8((await device.node.request(target, 'now')).payload)).to.equal('now');
   });
 
   it('reports statuses through an async iterator', async () => {

@@ -35,7 +35,7 @@ describe('wss:// listener', () => {
 
     const wary = makeNode('wary', { reconnect: { maxAttempts: 1, initialDelay: 10 } });
     const err = await wary.node.request(route(`3#${listener.url}`, 'echo'), 'x', { timeout: 5_000 }).catch((e: unknown) => e);
-    expect((err as Error).name).to.equal('ClosedError');
+    expect((err as Error).name).to.equal('ConnectionError');
 
     await Promise.all([trusting.node.stop(), wary.node.stop(), hub.node.stop()]);
   });
