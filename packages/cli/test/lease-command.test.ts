@@ -82,8 +82,29 @@ describe('tessera hub and tessera lease (child processes)', () => {
     expect(r.stderr).to.match(/did not answer/);
   });
 
+  it('exits 2 on usage errors of any command, with a message', async () => {
+    for (const args of [['hub', '--bogus'], ['lease', 'get'], ['demo', '--duration', '-1'], ['influxdb-local', '--port', 'abc'], ['device', '--hub', url], ['node', '--listen', 'x']]) {
+      const r = await tessera(args);
+      expect(r.code, args.join(' ')).to.equal(2);
+      expect(r.stderr.length, args.join(' ')).to.be.greaterThan(0);
+    }
+  });
+
+  it('logs structured JSON lines and never a token, even at debug level', async () => {
+    const port = await freePort();
+    const verbose = await start(['hub', '--listen', `127.0.0.1:${port}`, '--insecure', '--log-level', 'debug'], 'listening on');
+    const created = JSON.parse((await tessera(['lease', 'create', '--hub', `ws://127.0.0.1:${port}`])).stdout) as { lease: { id: string; value: string } };
+    await tessera(['lease', 'revoke', created.lease.id, '--hub', `ws://127.0.0.1:${port}`]);
+    expect(await verbose.stop()).to.equal(0);
+    const lines = verbose.stderr().split('\n').filter((l) => l.startsWith('{'));
+    expect(lines.length).to.be.greaterThan(1);
+    for (const line of lines) expect(() => JSON.parse(line)).to.not.throw();
+    expect(verbose.stderr()).to.include(created.lease.id);
+    expect(verbose.stderr()).to.not.include(created.lease.value.slice(0, 20));
+  });
+
   it('shows --help for every command', async () => {
-    for (const args of [['--help'], ['hub', '--help'], ['lease', '--help'], ['lease', 'create', '--help'], ['node', '--help']]) {
+    for (const args of [['--help'], ['hub', '--help'], ['lease', '--help'], ['lease', 'create', '--help'], ['lease', 'watch', '--help'], ['node', '--help'], ['demo', '--help']]) {
       const r = await tessera(args);
       expect(r.code, args.join(' ')).to.equal(0);
       expect(r.stdout).to.match(/Usage: tessera/);
@@ -96,9 +117,10 @@ describe('tessera hub settings', () => {
 
   it('names the bad field, whichever source it came from', async () => {
     const flag = await tessera(['hub', '--max-ttl', '-5']);
-    expect(flag.code).to.equal(1);
+    expect(flag.code).to.equal(2);
     expect(flag.stderr).to.match(/invalid --max-ttl: must be positive/);
     const env = await tessera(['hub'], { TESSERA_MIN_TTL: 'abc' });
+    expect(env.code).to.equal(2);
     expect(env.stderr).to.match(/invalid TESSERA_MIN_TTL/);
     const file = join(dir, 'bad.yaml');
     writeFileSync(file, 'listen: nowhere\n');

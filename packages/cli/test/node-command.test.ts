@@ -31,12 +31,12 @@ describe('tessera node (what npm start runs until the demo exists)', () => {
     expect(code).to.equal(0);
   });
 
-  it('refuses a malformed --listen with a clear message and exit 1', async () => {
+  it('refuses a malformed --listen with a clear message and exit 2', async () => {
     const child = spawn(process.execPath, [bin, 'node', '--listen', 'nonsense']);
     let err = '';
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     const [code] = (await once(child, 'exit')) as [number];
-    expect(code).to.equal(1);
+    expect(code).to.equal(2);
     expect(err).to.include('--listen takes host:port');
   });
 });

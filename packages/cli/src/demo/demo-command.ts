@@ -1,9 +1,9 @@
-import { Command } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { runDemo } from './run-demo.js';
 
 const positive = (name: string) => (text: string) => {
   const n = Number(text);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got "${text}"`);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive number.`);
   return n;
 };
 
@@ -11,12 +11,12 @@ const positive = (name: string) => (text: string) => {
 export function demoCommand(): Command {
   return new Command('demo')
     .description('run influxdb-local, a hub and devices with short TTLs, and show leases issued, renewed, expired and revoked')
-    .option('--duration <s>', 'end by itself after this many seconds, with a summary', positive('--duration'))
-    .option('--devices <n>', 'how many devices', positive('--devices'), 3)
-    .option('--ttl <ms>', 'lease TTL the devices ask for', positive('--ttl'), 6_000)
-    .option('--max-ttl <ms>', "the hub's maximum TTL: leases reach it and are replaced", positive('--max-ttl'), 15_000)
-    .option('--interval <ms>', 'milliseconds between a device’s points', positive('--interval'), 1_000)
-    .option('--revoke-every <s>', 'seconds between revocations from outside', positive('--revoke-every'), 10)
+    .addOption(new Option('--duration <s>', 'end by itself after this many seconds, with a summary').env('TESSERA_DEMO_DURATION').argParser(positive('--duration')))
+    .addOption(new Option('--devices <n>', 'how many devices').env('TESSERA_DEMO_DEVICES').argParser(positive('--devices')).default(3))
+    .addOption(new Option('--ttl <ms>', 'lease TTL the devices ask for').env('TESSERA_DEMO_TTL').argParser(positive('--ttl')).default(6_000))
+    .addOption(new Option('--max-ttl <ms>', "the hub's maximum TTL: leases reach it and are replaced").env('TESSERA_DEMO_MAX_TTL').argParser(positive('--max-ttl')).default(15_000))
+    .addOption(new Option('--interval <ms>', 'milliseconds between a device’s points').env('TESSERA_DEMO_INTERVAL').argParser(positive('--interval')).default(1_000))
+    .addOption(new Option('--revoke-every <s>', 'seconds between revocations from outside').env('TESSERA_DEMO_REVOKE_EVERY').argParser(positive('--revoke-every')).default(10))
     .option('--timeline', 'print a timeline even on a terminal')
     .action(async (opts: { duration?: number; devices: number; ttl: number; maxTtl: number; interval: number; revokeEvery: number; timeline?: boolean }) => {
       const abort = new AbortController();
