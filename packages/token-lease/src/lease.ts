@@ -50,3 +50,8 @@ export function toLease(record: LeaseRecord): Lease {
     expires: record.expires,
   };
 }
+
+/** The lease a cloud service returns for a token it created for `request` (renewable unless it says otherwise). */
+export function leaseFor(request: { ttl: number; issued: Date; expires: Date }, id: string, value: string, renewable = true): Lease {
+  return { id, value, ttl: request.ttl, tags: [], renewable, issued: request.issued.toISOString(), expires: request.expires.toISOString() };
+}

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { CloudNotFoundError, CloudRejectedError, InvalidOptionsError, type CloudCreateRequest, type CloudService, type CloudToken, type Lease } from '@tessera/token-lease';
+import { leaseFor, CloudNotFoundError, CloudRejectedError, InvalidOptionsError, type CloudCreateRequest, type CloudService, type CloudToken, type Lease } from '@tessera/token-lease';
 import { CONTROL_CHARACTERS, escapeTag, quoteField, quoteIdentifier, quoteString } from '../influxql.js';
 import { parseOptions } from '../options.js';
 import { InfluxqlHttp } from './http.js';
@@ -87,15 +87,7 @@ class InfluxdbV1Service implements CloudService {
       await this.#http.query(`DROP USER ${quoteIdentifier(id)}`, 'DROP USER').catch(() => undefined);
       throw err;
     }
-    return {
-      id,
-      value: `${id}:${secret}`,
-      ttl: request.ttl,
-      tags: [],
-      renewable: true,
-      issued: request.issued.toISOString(),
-      expires: request.expires.toISOString(),
-    };
+    return leaseFor(request, id, `${id}:${secret}`);
   }
 
   async revoke(tokenId: string): Promise<void> {

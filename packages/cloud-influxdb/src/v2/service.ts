@@ -1,6 +1,6 @@
 import { InfluxDB } from '@influxdata/influxdb-client';
 import { AuthorizationsAPI, BucketsAPI, OrgsAPI, type Authorization, type Authorizations, type Permission } from '@influxdata/influxdb-client-apis';
-import { CloudNotFoundError, CloudRejectedError, InvalidOptionsError, LeaseError, type CloudCreateRequest, type CloudService, type CloudToken, type Lease } from '@tessera/token-lease';
+import { leaseFor, CloudNotFoundError, CloudRejectedError, InvalidOptionsError, LeaseError, type CloudCreateRequest, type CloudService, type CloudToken, type Lease } from '@tessera/token-lease';
 import { httpError, networkError } from '../errors.js';
 import { parseOptions } from '../options.js';
 import { describeLease, parseDescription } from './description.js';
@@ -99,15 +99,7 @@ class InfluxdbV2Service implements CloudService {
     if (created.id === undefined || created.token === undefined) {
       throw new CloudRejectedError(`${NAME} POST /api/v2/authorizations: the answer has no id or token`);
     }
-    return {
-      id: created.id,
-      value: created.token,
-      ttl: request.ttl,
-      tags: [],
-      renewable: true,
-      issued: request.issued.toISOString(),
-      expires: request.expires.toISOString(),
-    };
+    return leaseFor(request, created.id, created.token);
   }
 
   async revoke(tokenId: string): Promise<void> {
