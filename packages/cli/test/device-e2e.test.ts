@@ -2,13 +2,9 @@ import { expect } from 'chai';
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { InfluxDB, setLogger } from '@influxdata/influxdb-client';
 import { startInfluxdbLocal, type InfluxdbLocal } from '@tessera/influxdb-local';
-import { freePort } from '@tessera/testing';
+import { freePort, writeStatus } from '@tessera/testing';
 import { type Running, start, tessera } from './cli-helpers.js';
-
-// the client logs failed writes; the test looks at the status instead
-setLogger({ error: () => undefined, warn: () => undefined });
 
 /** Resolves once `read()` matches, checking whenever the process prints. */
 function waitForOutput(proc: Running, pattern: RegExp, what: string): Promise<RegExpMatchArray> {
@@ -90,14 +86,7 @@ describe('tessera hub + tessera device + tessera lease revoke (child processes)'
     expect(statSync(sink).mode & 0o777).to.equal(0o600);
     expect(watch.stdout()).to.not.include(content.trim());
     const token = content.trim();
-    const write = async () => {
-      const api = new InfluxDB({ url: influx.url, token }).getWriteApi('tessera', 'tessera', 'ms', { maxRetries: 0 });
-      api.writeRecord(`watch_probe value=1 ${Date.now()}`);
-      return api.close().then(
-        () => 204,
-        (err: { statusCode?: number }) => err.statusCode ?? 0,
-      );
-    };
+    const write = () => writeStatus(influx, token);
     expect(await write()).to.equal(204);
     expect(await watch.stop()).to.equal(0);
     expect(watch.stdout()).to.include(`revoked lease ${id}`);

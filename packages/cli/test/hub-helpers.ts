@@ -4,17 +4,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { InfluxDB, setLogger } from '@influxdata/influxdb-client';
 import { influxdbV2 } from '@tessera/cloud-influxdb';
 import { fromUtf8, Node, route, silentLogger } from '@tessera/core';
 import { type InfluxdbLocal, startInfluxdbLocal } from '@tessera/influxdb-local';
 import { redisStorage } from '@tessera/storage-redis';
-import { type RedisServer, type RedisServerOptions, startRedisServer } from '@tessera/testing';
+import { type RedisServer, type RedisServerOptions, startRedisServer, writeStatus as writeWith } from '@tessera/testing';
 import type { LeaseResponse } from '@tessera/token-lease';
 import { WebSocketTransport } from '@tessera/transport-ws';
 
-// the client logs every refused write; the tests look at the status instead
-setLogger({ error: () => undefined, warn: () => undefined });
 
 const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 export const DELETE_ROUTE = 'DELETE /api/v2/authorizations/{authID}';
@@ -58,18 +55,9 @@ export async function waitForTime(at: number, what = 'the deadline'): Promise<vo
   await waitUntil(what, () => Date.now() >= at, Math.max(0, at - Date.now()) + 2_000, 10);
 }
 
-/** Writes one point with `token` through the official client; the HTTP status (204 when the token works, 401 once revoked). */
-export async function writeStatus(influx: InfluxdbLocal, token: string): Promise<number> {
-  const api = new InfluxDB({ url: influx.url, token }).getWriteApi(influx.org, influx.bucket, 'ms', { maxRetries: 0 });
-  api.writeRecord(`probe,test=hub value=1 ${Date.now()}`);
-  try {
-    await api.close();
-    return 204;
-  } catch (err) {
-    const status = (err as { statusCode?: unknown }).statusCode;
-    if (typeof status === 'number') return status;
-    throw err;
-  }
+/** Writes one point with `token`; the HTTP status (204 when the token works, 401 once revoked). */
+export function writeStatus(influx: InfluxdbLocal, token: string): Promise<number> {
+  return writeWith(influx, token);
 }
 
 /** Leases the hub keeps in Redis for this influxdb-local (the namespace the hub uses). */

@@ -3,3 +3,4 @@ export { startInfluxd, findInfluxd, InfluxdMissingError, type RunningInfluxd, ty
 export { cloudServiceSuite, mapLimit, type CloudServiceSuiteContext, type FailingService } from './cloud-service-suite.js';
 export { startRedisServer, type RedisServer, type RedisServerOptions } from './redis-server.js';
 export { storageServiceSuite, leaseRecord, type StorageServiceSuiteSetup } from './storage-service-suite.js';
+export { writeStatus, type WriteTarget } from './write-status.js';

@@ -14,10 +14,7 @@ import {
   type TtlPolicyInput,
 } from '@tessera/token-lease';
 import { WebSocketTransport } from '@tessera/transport-ws';
-import { InfluxDB, setLogger } from '@influxdata/influxdb-client';
-
-// the client logs every failed write; the tests look at the status instead
-setLogger({ error: () => undefined, warn: () => undefined });
+import { writeStatus } from '@tessera/testing';
 
 /** A fake clock shaped as the runtime's Clock, plus `tick`. */
 export function fakeClock(start = Date.now()) {
@@ -103,15 +100,6 @@ export async function startHub(
 }
 
 /** Writes one point with a token through the official client; resolves with the HTTP status (204 on success). */
-export async function writeWith(influx: InfluxdbLocal, token: string): Promise<number> {
-  const api = new InfluxDB({ url: influx.url, token }).getWriteApi(influx.org, influx.bucket, 'ms', { maxRetries: 0 });
-  api.writeRecord(`probe,device=test value=1 ${Date.now()}`);
-  try {
-    await api.close();
-    return 204;
-  } catch (err) {
-    const status = (err as { statusCode?: unknown }).statusCode;
-    if (typeof status === 'number') return status;
-    throw err;
-  }
+export function writeWith(influx: InfluxdbLocal, token: string): Promise<number> {
+  return writeStatus(influx, token);
 }
