@@ -15,6 +15,11 @@ export default tseslint.config(
     },
   },
   {
+    // the committed bin stubs are plain Node ESM
+    files: ['**/bin/*.js'],
+    languageOptions: { globals: { process: 'readonly' } },
+  },
+  {
     files: ['**/test/**/*.ts'],
     rules: { '@typescript-eslint/no-unused-expressions': 'off' },
   },
