@@ -14,7 +14,8 @@ export interface CloudModule {
 /** The cloud service a configuration names; with no InfluxDB URL, an influxdb-local in this process. */
 export async function cloudFromConfig(config: HubConfig, env: NodeJS.ProcessEnv): Promise<CloudModule> {
   if (config.cloud === 'influxdb-v1') {
-    return { cloud: influxdbV1({ url: config.influxUrl! }) };
+    // 1.x: --influx-bucket names the database leases may write to; the admin comes from INFLUX_USERNAME / INFLUX_PASSWORD
+    return { cloud: influxdbV1({ url: config.influxUrl!, grants: [{ database: config.influxBucket, privilege: 'WRITE' }] }) };
   }
   if (config.influxUrl !== undefined) {
     const token = env['INFLUX_TOKEN'];
