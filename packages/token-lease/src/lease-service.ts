@@ -146,9 +146,9 @@ export class LeaseService extends EventEmitter<LeaseServiceEvents> {
 
   /** Revokes a cloud token if it still has no lease; true if it did. */
   private async revokeIfOrphan(id: string): Promise<boolean> {
-    // look again right before revoking: a create may have saved it meanwhile
-    if (this.creating.has(id) || (await this.storage.get(id)) !== undefined) return false;
     try {
+      // look again right before revoking: a create may have saved it meanwhile
+      if (this.creating.has(id) || (await this.storage.get(id)) !== undefined) return false;
       await this.cloud.revoke(id);
       this.logger.info({ lease: id }, 'orphan token revoked');
       return true;

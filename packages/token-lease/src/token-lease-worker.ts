@@ -42,11 +42,13 @@ export class TokenLeaseWorker implements Worker {
   async handleMessage(ctx: Context, msg: Message): Promise<void> {
     if (this.inFlight >= this.concurrency) await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
     this.inFlight++;
-    const job = this.answer(ctx, msg).finally(() => {
-      this.inFlight--;
-      this.running.delete(job);
-      this.slotWaiters.shift()?.();
-    });
+    const job = this.answer(ctx, msg)
+      .catch((err: unknown) => ctx.logger.error({ err: describeError(err) }, 'lease request failed unexpectedly'))
+      .finally(() => {
+        this.inFlight--;
+        this.running.delete(job);
+        this.slotWaiters.shift()?.();
+      });
     this.running.add(job);
   }
 
