@@ -233,7 +233,13 @@ export class Connection {
       return;
     }
     if (frame.onward.length === 0) return; // a heartbeat: consumed here, never delivered
-    this.node.route({ onward: frame.onward, return: frame.return, payload: frame.payload, local: this.localInfo });
+    try {
+      this.node.route({ onward: frame.onward, return: frame.return, payload: frame.payload, local: this.localInfo });
+    } catch (err) {
+      // nothing a peer sends may crash the node: count it and go on
+      this.node.router.drop('route_failed');
+      this.node.logger.warn({ connection: this.name, err: describeError(err) }, 'routing a message from a peer failed');
+    }
   }
 
   private checkLiveness(socket: WebSocket): void {

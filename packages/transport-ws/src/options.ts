@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { InvalidAddressError } from '@tessera/core';
 import { z } from 'zod';
 
 export const SUBPROTOCOL = 'tessera.v1';
@@ -54,8 +55,20 @@ export const ListenOptionsSchema = z.object({
 });
 export type ListenOptions = z.input<typeof ListenOptionsSchema>;
 
-/** `host:port` → `ws://host:port`; a ws:// or wss:// URL stays as it is. */
+/**
+ * `host:port` → `ws://host:port`; a ws:// or wss:// URL stays as it is.
+ * Throws InvalidAddressError for anything that is not a ws:// or wss:// URL with a host.
+ */
 export function targetUrl(value: string): string {
-  if (/^wss?:\/\//i.test(value)) return value;
-  return `ws://${value}`;
+  const url = /^wss?:\/\//i.test(value) ? value : `ws://${value}`;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new InvalidAddressError(`not a WebSocket address: ${JSON.stringify(value.slice(0, 200))}`);
+  }
+  if ((parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') || parsed.hostname === '') {
+    throw new InvalidAddressError(`not a WebSocket address: ${JSON.stringify(value.slice(0, 200))}`);
+  }
+  return url;
 }

@@ -67,7 +67,16 @@ export class WebSocketTransport extends EventEmitter implements Transport {
       this.node.failRequest(msg.return, new ClosedError('transport stopped'));
       return;
     }
-    this.connect(head.value).write(msg);
+    let connection: Connection;
+    try {
+      connection = this.connect(head.value);
+    } catch (err) {
+      // a bad address (perhaps from a peer's frame) is dropped and counted, never thrown into the router
+      this.node.router.drop('invalid_address');
+      this.node.failRequest(msg.return, err instanceof Error ? err : new Error(String(err)));
+      return;
+    }
+    connection.write(msg);
   }
 
   /** The outgoing connection to `host:port` or a ws:// URL, dialled if there is none. */

@@ -132,3 +132,22 @@ describe('conformance: a bare ws + msgpackr client', () => {
     ws.close();
   });
 });
+
+describe('conformance: hostile routes', () => {
+  it('drops a message routed to a malformed WS address, counting it, and serves on', async () => {
+    const node = new Node({ logger: silentLogger });
+    const transport = new WebSocketTransport(node);
+    await node.startWorker('echo', echoWorker);
+    const listener = await transport.listen();
+    const ws = await open(listener.url);
+    for (const bad of ['not a url', 'ws://', '::::', 'http://x:1', 'ws://[zz]:1', '']) {
+      ws.send(frame([[3, bad], [0, 'echo']], [[0, 'me']], Buffer.from('x')));
+    }
+    ws.send(frame([[0, 'echo']], [[0, 'me']], Buffer.from('still here')));
+    const reply = unpack(await nextMessage(ws)) as unknown[];
+    expect(Buffer.from(reply[3] as Uint8Array).toString()).to.equal('still here');
+    expect(node.stats().dropped['invalid_address']).to.equal(5);
+    ws.close();
+    await node.stop({ timeout: 100 });
+  });
+});
