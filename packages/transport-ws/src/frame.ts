@@ -44,7 +44,7 @@ export function encodeFrame(onward: Route, back: Route, payload: Uint8Array, fro
   const r = routeBytes(back, 0);
   const n = payload.length;
   const binHeader = n < 0x100 ? 2 : n < 0x10000 ? 3 : 5;
-  const out = Buffer.allocUnsafe(2 + o.length + r.length + binHeader + n);
+  const out = frameBuffer(2 + o.length + r.length + binHeader + n);
   out[0] = HEAD;
   out[1] = PROTOCOL_VERSION;
   let at = 2;
@@ -63,6 +63,26 @@ export function encodeFrame(onward: Route, back: Route, payload: Uint8Array, fro
     at += 4;
   }
   out.set(payload, at);
+  return out;
+}
+
+const SLAB_SIZE = 512 * 1024;
+let slab = Buffer.allocUnsafeSlow(SLAB_SIZE);
+let slabUsed = 0;
+
+/**
+ * Room for one frame, carved from a slab that is never reused (a new one
+ * replaces it when full), so a frame of a few KiB costs no allocation of its
+ * own; each frame stays valid for as long as anyone holds it.
+ */
+function frameBuffer(size: number): Buffer {
+  if (size > SLAB_SIZE >>> 3) return Buffer.allocUnsafe(size);
+  if (slabUsed + size > SLAB_SIZE) {
+    slab = Buffer.allocUnsafeSlow(SLAB_SIZE);
+    slabUsed = 0;
+  }
+  const out = slab.subarray(slabUsed, slabUsed + size);
+  slabUsed = (slabUsed + size + 7) & ~7;
   return out;
 }
 
