@@ -91,6 +91,25 @@ const routeCache = new WeakMap<Route, Buffer[]>();
 /** The MessagePack bytes of `route` from index `from`; cached for frozen (immutable) routes. */
 function routeBytes(route: Route, from: number): Buffer {
   if (route.length <= from) return EMPTY_ROUTE;
+  // the last few routes asked for: a stream of messages to one place hits these without a WeakMap look-up
+  for (let i = 0; i < RECENT; i++) {
+    const r = recent[i]!;
+    if (r.route === route && r.from === from) return r.bytes;
+  }
+  const bytes = routeBytesSlow(route, from);
+  if (Object.isFrozen(route)) {
+    recent[recentNext] = { route, from, bytes };
+    recentNext = (recentNext + 1) % RECENT;
+  }
+  return bytes;
+}
+
+const RECENT = 4;
+const NONE: Route = Object.freeze([]);
+const recent: { route: Route; from: number; bytes: Buffer }[] = Array.from({ length: RECENT }, () => ({ route: NONE, from: -1, bytes: EMPTY_ROUTE }));
+let recentNext = 0;
+
+function routeBytesSlow(route: Route, from: number): Buffer {
   const frozen = Object.isFrozen(route);
   if (frozen) {
     const cached = routeCache.get(route)?.[from];
