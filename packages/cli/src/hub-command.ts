@@ -18,6 +18,7 @@ export const HUB_SETTINGS: readonly SettingSpec[] = [
   { key: 'maxTtl', flag: 'max-ttl', env: 'TESSERA_MAX_TTL' },
   { key: 'metrics', flag: 'metrics', env: 'TESSERA_METRICS' },
   { key: 'insecure', flag: 'insecure', env: 'TESSERA_INSECURE', parse: parseBoolean },
+  { key: 'forward', flag: 'forward', env: 'TESSERA_FORWARD', parse: parseBoolean },
   { key: 'address', flag: 'address', env: 'TESSERA_ADDRESS' },
   { key: 'logLevel', flag: 'log-level', env: 'TESSERA_LOG_LEVEL' },
 ];
@@ -37,6 +38,7 @@ export function hubCommand(): Command {
     .option('--max-ttl <ms>', 'longest a lease may live, renewals included [TESSERA_MAX_TTL] (default 86400000)')
     .option('--metrics <host:port>', 'serve /health and Prometheus /metrics there [TESSERA_METRICS]')
     .option('--insecure', 'accept anonymous callers, who share one owner and see all leases (development only) [TESSERA_INSECURE]')
+    .option('--forward', "let peers' messages hop on to other WS addresses through this hub [TESSERA_FORWARD] (default off)")
     .option('--address <name>', 'LOCAL address of the lease worker [TESSERA_ADDRESS] (default token_lease)')
     .option('--log-level <level>', 'debug | info | warn | error | silent [TESSERA_LOG_LEVEL] (default info)')
     .option('--config <file>', 'JSON or YAML config file [TESSERA_CONFIG]')

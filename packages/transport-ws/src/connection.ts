@@ -43,9 +43,12 @@ export interface ConnectionHooks {
 export class Connection {
   readonly address: Address;
   private socket: WebSocket | undefined;
+  /** The socket being opened, until it opens or fails. */
+  private dialing: WebSocket | undefined;
   private readonly queue: Buffer[] = [];
   private queueHead = 0;
   private readonly returnQueue: Message['return'][] = [];
+  private queuedBytes = 0;
   private paused = false;
   private corked = false;
   private badFrames = 0;
@@ -117,10 +120,15 @@ export class Connection {
       this.sendNow(socket, frame);
       return;
     }
-    if (this.queued >= this.options.maxQueued) {
-      this.dropMessage(msg.return, 'queue_full', new QueueFullError(`more than ${this.options.maxQueued} messages waiting for ${this.peer}`));
+    if (this.queued >= this.options.maxQueued || this.queuedBytes + frame.length > this.options.maxQueuedBytes) {
+      this.dropMessage(
+        msg.return,
+        'queue_full',
+        new QueueFullError(`more than ${this.options.maxQueued} messages or ${this.options.maxQueuedBytes} bytes waiting for ${this.peer}`),
+      );
       return;
     }
+    this.queuedBytes += frame.length;
     this.queue.push(frame);
     this.returnQueue.push(msg.return);
   }
@@ -136,6 +144,9 @@ export class Connection {
       // a peer that does not answer the close handshake is cut off
       setTimeout(() => socket.terminate(), 2_000).unref();
     } else {
+      const dialing = this.dialing;
+      this.dialing = undefined;
+      dialing?.terminate();
       this.finish();
     }
   }
@@ -154,10 +165,19 @@ export class Connection {
       this.failure = err;
       this.node.logger.debug({ connection: this.name, err: describeError(err) }, 'websocket error');
     });
-    const failed = () => this.closed(socket, 1006, 'connection failed');
+    this.dialing = socket;
+    const failed = () => {
+      if (this.dialing === socket) this.dialing = undefined;
+      this.closed(socket, 1006, 'connection failed');
+    };
     socket.once('close', failed);
     socket.once('open', () => {
       socket.off('close', failed);
+      this.dialing = undefined;
+      if (this.closing) {
+        socket.terminate();
+        return;
+      }
       if (socket.protocol !== SUBPROTOCOL) {
         socket.close(CloseCode.protocolError, 'subprotocol tessera.v1 required');
         this.closed(socket, CloseCode.protocolError, 'peer did not agree to tessera.v1');
@@ -201,6 +221,7 @@ export class Connection {
     const socket = this.socket;
     while (this.queued > 0 && !this.paused && socket !== undefined && socket.readyState === WebSocket.OPEN) {
       const frame = this.queue[this.queueHead]!;
+      this.queuedBytes -= frame.length;
       this.queue[this.queueHead] = undefined as unknown as Buffer;
       this.returnQueue[this.queueHead] = [];
       this.queueHead++;
@@ -287,6 +308,7 @@ export class Connection {
     this.closing = true;
     this.unregister();
     for (let i = this.queueHead; i < this.queue.length; i++) this.dropMessage(this.returnQueue[i] ?? [], 'connection_closed', err);
+    this.queuedBytes = 0;
     this.queue.length = 0;
     this.returnQueue.length = 0;
     this.queueHead = 0;

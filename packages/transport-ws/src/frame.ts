@@ -17,7 +17,8 @@ export const FrameSchema = z.tuple([
   z.literal(PROTOCOL_VERSION),
   WireRouteSchema,
   WireRouteSchema,
-  z.instanceof(Uint8Array),
+  // `bin` decodes to a Buffer; msgpackr's typed-array extension would decode to a bare Uint8Array, and is refused
+  z.custom<Buffer>((v) => Buffer.isBuffer(v), 'payload must be MessagePack bin'),
 ]);
 
 /** A decoded frame: routes as address objects, the payload as bytes. */
@@ -152,7 +153,7 @@ export function isFrameShape(value: unknown): boolean {
     value[0] === PROTOCOL_VERSION &&
     isWireRoute(value[1]) &&
     isWireRoute(value[2]) &&
-    value[3] instanceof Uint8Array
+    Buffer.isBuffer(value[3])
   );
 }
 

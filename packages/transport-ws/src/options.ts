@@ -27,8 +27,18 @@ export const WsTransportOptionsSchema = z.object({
   pingInterval: z.number().int().positive().optional(),
   /** Messages held per connection while it is down or backed up; beyond → QueueFullError. */
   maxQueued: z.number().int().positive().default(10_000),
+  /** Bytes held per connection while it is down or backed up; beyond → QueueFullError. */
+  maxQueuedBytes: z.number().int().positive().default(16 << 20),
   /** Bytes the socket may buffer before messages wait in the connection's queue instead. */
   highWaterMark: z.number().int().positive().default(4 << 20),
+  /**
+   * Whether a message that arrived from a peer may be sent on to a WS address
+   * (a hop through this node, A → B → C). Off for a hub: otherwise anyone who
+   * reaches it can make it dial any address.
+   */
+  forwarding: z.boolean().default(true),
+  /** Outgoing connections at most; a message for one more is dropped. */
+  maxOutgoing: z.number().int().positive().default(1_024),
   /** Milliseconds an outgoing connection may take to open. */
   connectTimeout: z.number().int().positive().default(10_000),
   reconnect: ReconnectSchema.default(ReconnectSchema.parse({})),

@@ -1,5 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { ClosedError, type Message, type Node, type Transport, WS } from '@tessera/core';
+import { ClosedError, type Message, type Node, QueueFullError, type Transport, WS } from '@tessera/core';
 import type WebSocket from 'ws';
 import { CloseCode, Connection } from './connection.js';
 import { startListener, type WsListener } from './listener.js';
@@ -67,12 +68,16 @@ export class WebSocketTransport extends EventEmitter implements Transport {
       this.node.failRequest(msg.return, new ClosedError('transport stopped'));
       return;
     }
+    if (!this.options.forwarding && msg.local.connection !== undefined) {
+      this.node.router.drop('forwarding_refused');
+      return;
+    }
     let connection: Connection;
     try {
       connection = this.connect(head.value);
     } catch (err) {
-      // a bad address (perhaps from a peer's frame) is dropped and counted, never thrown into the router
-      this.node.router.drop('invalid_address');
+      // a bad address (perhaps from a peer's frame), or one connection too many: dropped and counted, never thrown into the router
+      this.node.router.drop(err instanceof QueueFullError ? 'too_many_connections' : 'invalid_address');
       this.node.failRequest(msg.return, err instanceof Error ? err : new Error(String(err)));
       return;
     }
@@ -86,6 +91,9 @@ export class WebSocketTransport extends EventEmitter implements Transport {
     const url = targetUrl(target);
     let connection = this.outgoing.get(url);
     if (connection === undefined) {
+      if (this.outgoing.size >= this.options.maxOutgoing) {
+        throw new QueueFullError(`already ${this.outgoing.size} outgoing connections (maxOutgoing)`);
+      }
       connection = new Connection(this.node, this.newName(), url, this.options, this.hooks(), url);
       this.outgoing.set(url, connection);
       connection.dial();
@@ -154,7 +162,12 @@ export class WebSocketTransport extends EventEmitter implements Transport {
     };
   }
 
+  /**
+   * A connection's LOCAL name: a counter for people, and 48 random bits so a
+   * name is never reused, not after a restart and not on another hub (until
+   * secure channels exist, a lease's owner can be the caller's connection).
+   */
   private newName(): string {
-    return `ws.${++this.nextId}`;
+    return `ws.${++this.nextId}.${randomBytes(6).toString('hex')}`;
   }
 }

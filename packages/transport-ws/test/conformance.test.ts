@@ -65,10 +65,13 @@ describe('conformance: a bare ws + msgpackr client', () => {
 
   it('consumes a heartbeat (empty onward) without answering, and serves on', async () => {
     const ws = await open(listener.url);
+    const dropsBefore = node.stats().dropped['empty_onward'] ?? 0;
     ws.send(frame([], [[0, 'me']], Buffer.alloc(0)));
     ws.send(frame([[0, 'echo']], [[0, 'me']], Buffer.from('after')));
     const reply = unpack(await nextMessage(ws)) as unknown[];
     expect(Buffer.from(reply[3] as Uint8Array).toString()).to.equal('after');
+    // consumed by the transport: it never reached the router, not even as a drop
+    expect(node.stats().dropped['empty_onward'] ?? 0).to.equal(dropsBefore);
     ws.close();
   });
 
@@ -86,6 +89,21 @@ describe('conformance: a bare ws + msgpackr client', () => {
     ws.send(frame([[0, 'echo']], [], Buffer.alloc(65 * 1024)));
     expect(await code).to.equal(1009);
     await stillServes();
+  });
+
+  it('drops a payload sent as a msgpackr extension (typed array) instead of bin: standard MessagePack only', async () => {
+    const ws = await open(listener.url);
+    const before = node.stats().dropped['invalid_frame'] ?? 0;
+    // [1, [[0,"echo"]], [[0,"me"]], ext 8 type 0x74 (msgpackr typed array) of 4 bytes]
+    const head = packr.pack([1, [[0, 'echo']], [[0, 'me']], Buffer.alloc(0)]);
+    const withoutBin = head.subarray(0, head.length - 2);
+    withoutBin[0] = 0x94;
+    ws.send(Buffer.concat([withoutBin, Buffer.from([0xc7, 0x04, 0x74, 1, 2, 3, 4])]));
+    ws.send(frame([[0, 'echo']], [[0, 'me']], Buffer.from('ok')));
+    const reply = unpack(await nextMessage(ws)) as unknown[];
+    expect(Buffer.from(reply[3] as Uint8Array).toString()).to.equal('ok');
+    expect((node.stats().dropped['invalid_frame'] ?? 0) - before).to.equal(1);
+    ws.close();
   });
 
   it('drops garbage, wrong versions and wrong shapes, counting them, and closes with 1002 after the limit', async () => {
@@ -140,7 +158,7 @@ describe('conformance: hostile routes', () => {
     await node.startWorker('echo', echoWorker);
     const listener = await transport.listen();
     const ws = await open(listener.url);
-    for (const bad of ['not a url', 'ws://', '::::', 'http://x:1', 'ws://[zz]:1', '']) {
+    for (const bad of ['not a url', 'ws://', '::::', 'ws://[zz]:1', '']) {
       ws.send(frame([[3, bad], [0, 'echo']], [[0, 'me']], Buffer.from('x')));
     }
     ws.send(frame([[0, 'echo']], [[0, 'me']], Buffer.from('still here')));

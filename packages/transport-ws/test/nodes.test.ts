@@ -51,8 +51,8 @@ describe('nodes over WebSocket', () => {
     expect(fromUtf8(reply.payload)).to.equal('multi-hop');
     // C saw: its connection to B, B's connection to A, A's request address
     expect(seenByC).to.have.length(3);
-    expect(seenByC[0]).to.match(/^0#ws\.\d+$/);
-    expect(seenByC[1]).to.match(/^0#ws\.\d+$/);
+    expect(seenByC[0]).to.match(/^0#ws\.\d+\.[0-9a-f]{12}$/);
+    expect(seenByC[1]).to.match(/^0#ws\.\d+\.[0-9a-f]{12}$/);
     expect(seenByC[2]).to.match(/^0#_request\.\d+$/);
   });
 
@@ -96,6 +96,10 @@ describe('nodes over WebSocket', () => {
     const device = start('device');
     const target = route(`3#127.0.0.1:${listener.port}`, 'echo');
     await device.node.request(target, 'hi');
+    let disconnected = 0;
+    device.transport.on('status', (st) => st.type === 'disconnected' && disconnected++);
+    hub.transport.on('status', (st) => st.type === 'disconnected' && disconnected++);
+    const before = device.transport.connections().map((c) => c.name);
     // wait for several ping rounds, counted by the peer's pings arriving
     const { default: WebSocket } = await import('ws');
     const watcher = new WebSocket(listener.url, 'tessera.v1');
@@ -105,6 +109,8 @@ describe('nodes over WebSocket', () => {
     });
     watcher.close();
     expect(fromUtf8((await device.node.request(target, 'still')).payload)).to.equal('still');
+    expect(disconnected).to.equal(0);
+    expect(device.transport.connections().map((c) => c.name)).to.deep.equal(before);
   });
 
   it('queues for a peer that went away up to a bound, then fails requests with QueueFullError', async () => {
@@ -163,5 +169,57 @@ describe('nodes over WebSocket', () => {
     const err = await device.node.request(route(`3#127.0.0.1:${listener.port}`, 'nobody'), 'x', { timeout: 300 }).catch((e: unknown) => e);
     expect(err).to.be.instanceOf(TimeoutError);
     expect(hub.node.stats().dropped['unknown_address']).to.equal(1);
+  });
+
+  it('gives every connection a name never used before, so a lease owner cannot be reused', async () => {
+    const hub = start('hub');
+    await hub.node.startWorker('echo', echoWorker);
+    const listener = await hub.transport.listen();
+    const names = new Set<string>();
+    for (let i = 0; i < 3; i++) {
+      const device = start(`device-${i}`);
+      await device.node.request(route(`3#127.0.0.1:${listener.port}`, 'echo'), 'x');
+      for (const c of hub.transport.connections()) names.add(c.name);
+      await device.node.stop();
+    }
+    expect(names.size).to.equal(3);
+    const again = makeNode('hub-again');
+    const l2 = await again.transport.listen();
+    const d = start('device-again');
+    await again.node.startWorker('echo', echoWorker);
+    await d.node.request(route(`3#127.0.0.1:${l2.port}`, 'echo'), 'x');
+    expect(names.has(again.transport.connections()[0]!.name)).to.equal(false);
+    await again.node.stop();
+  });
+
+  it('with forwarding off, refuses to send a peer\'s message on to another WS address (counted), and dials nothing', async () => {
+    const c = start('c');
+    await c.node.startWorker('echo', echoWorker);
+    const lc = await c.transport.listen();
+    const b = start('b', { forwarding: false });
+    const lb = await b.transport.listen();
+    const a = start('a');
+    const err = await a.node.request(route(`3#127.0.0.1:${lb.port}`, `3#127.0.0.1:${lc.port}`, 'echo'), 'x', { timeout: 300 }).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(TimeoutError);
+    expect(b.node.stats().dropped['forwarding_refused']).to.equal(1);
+    expect(b.transport.connections().filter((x) => x.direction === 'outgoing')).to.have.length(0);
+  });
+
+  it('stopping while a connection is still being dialled leaves nothing connected', async () => {
+    const hub = start('hub');
+    await hub.node.startWorker('echo', echoWorker);
+    const listener = await hub.transport.listen();
+    const device = makeNode('device');
+    const seen: string[] = [];
+    device.transport.on('status', (st) => seen.push(st.type));
+    device.node.send(route(`3#127.0.0.1:${listener.port}`, 'echo'), 'x');
+    await device.node.stop();
+    // whatever the dial was doing, it ends closed and the hub ends with no connection
+    await new Promise<void>((resolve) => {
+      const check = () => (hub.transport.connections().length === 0 ? resolve() : setTimeout(check, 10));
+      check();
+    });
+    expect(seen.at(-1)).to.equal('closed');
+    expect(seen.filter((t) => t === 'connected').length).to.be.at.most(1);
   });
 });

@@ -25,6 +25,8 @@ export const HubConfigSchema = z
     metrics: HostPort.optional(),
     /** Accept anonymous callers, who then share one owner and see every lease (development only). */
     insecure: z.coerce.boolean().default(false),
+    /** Let messages from peers hop on to other WS addresses through this hub (off: nobody can make it dial out). */
+    forward: z.coerce.boolean().default(false),
     /** LOCAL address of the lease worker. */
     address: z.string().min(1).default('token_lease'),
     /** Log level. */

@@ -33,7 +33,7 @@ export async function startHub(config: HubConfig, logger: Logger, env: NodeJS.Pr
   });
   await service.start();
   const node = new Node({ name: 'hub', logger });
-  const transport = new WebSocketTransport(node);
+  const transport = new WebSocketTransport(node, { forwarding: config.forward });
   await node.startWorker('echo', echoWorker);
   await node.startWorker(
     config.address,
