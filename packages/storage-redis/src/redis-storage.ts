@@ -103,6 +103,12 @@ class RedisLeaseStorage implements RedisStorage {
     await this.run(() => client.tesseraSave(keys.lease(record.id), keys.due, record.id, String(due), ...fields));
   }
 
+  async update(record: LeaseRecord): Promise<boolean> {
+    const { client, keys } = this.use();
+    const { fields, due } = encodeRecord(record);
+    return (await this.run(() => client.tesseraUpdate(keys.lease(record.id), keys.due, record.id, String(due), ...fields))) === 1;
+  }
+
   async get(leaseId: string): Promise<LeaseRecord | undefined> {
     const { client, keys } = this.use();
     const hash = await this.run(() => client.hgetall(keys.lease(leaseId)));

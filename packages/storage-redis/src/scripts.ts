@@ -11,6 +11,17 @@ redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
 return 1
 `;
 
+/** KEYS: lease, due. ARGV: as save. Replaces the hash only if it exists and has no revocation pending; 1 if it did. */
+const update = `
+if redis.call('EXISTS', KEYS[1]) == 0 or redis.call('HEXISTS', KEYS[1], 'revocation') == 1 then
+  return 0
+end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+return 1
+`;
+
 /** KEYS: lease, due. ARGV: id. Returns 1 when the lease was there. */
 const remove = `
 local removed = redis.call('DEL', KEYS[1])
@@ -71,6 +82,7 @@ return redis.call('HMGET', KEYS[1], 'cloudService', 'cloudServiceAddress')
 
 export const SCRIPTS = {
   tesseraSave: { lua: save, numberOfKeys: 2 },
+  tesseraUpdate: { lua: update, numberOfKeys: 2 },
   tesseraRemove: { lua: remove, numberOfKeys: 2 },
   tesseraReschedule: { lua: reschedule, numberOfKeys: 2 },
   tesseraClaim: { lua: claim, numberOfKeys: 1 },
@@ -81,6 +93,7 @@ export const SCRIPTS = {
 /** The commands SCRIPTS adds to a client (ioredis defineCommand). */
 export interface ScriptCommands {
   tesseraSave(lease: string, due: string, id: string, dueMs: string, ...fields: string[]): Promise<number>;
+  tesseraUpdate(lease: string, due: string, id: string, dueMs: string, ...fields: string[]): Promise<number>;
   tesseraRemove(lease: string, due: string, id: string): Promise<number>;
   tesseraReschedule(lease: string, due: string, id: string, dueMs: string, revocation: string): Promise<number>;
   tesseraClaim(due: string, nowMs: string, limit: string, untilMs: string): Promise<Array<string | string[]>>;

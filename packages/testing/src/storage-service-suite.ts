@@ -266,6 +266,24 @@ export function storageServiceSuite(name: string, setup: (ctx: Mocha.Context) =>
       expect(await storage.nextDue()).to.deep.equal(at(T0 + 40 * MINUTE));
     });
 
+    it('update replaces a lease that is there and moves its due time, but never brings one back or touches one being revoked', async () => {
+      const storage = await open();
+      expect(await storage.update(leaseRecord('u0', T0))).to.equal(false);
+      expect(await storage.get('u0')).to.equal(undefined);
+      expect(await storage.count()).to.equal(0);
+      await storage.save(leaseRecord('u1', T0));
+      expect(await storage.update(leaseRecord('u1', T0 + 30 * MINUTE))).to.equal(true);
+      expect(await storage.get('u1')).to.deep.equal(leaseRecord('u1', T0 + 30 * MINUTE));
+      expect(await storage.nextDue()).to.deep.equal(at(T0 + 30 * MINUTE));
+      await storage.reschedule('u1', { attempts: 1, lastError: 'x', nextAttempt: at(T0 + 40 * MINUTE).toISOString() });
+      expect(await storage.update(leaseRecord('u1', T0 + 90 * MINUTE))).to.equal(false);
+      expect((await storage.get('u1'))!.revocation?.attempts).to.equal(1);
+      expect(await storage.nextDue()).to.deep.equal(at(T0 + 40 * MINUTE));
+      await storage.remove('u1');
+      expect(await storage.update(leaseRecord('u1', T0))).to.equal(false);
+      expect(await storage.count()).to.equal(0);
+    });
+
     it('reschedule of a lease that is gone does not bring it back', async () => {
       const storage = await open();
       await storage.reschedule('ghost', { attempts: 1, lastError: 'x', nextAttempt: at(T0).toISOString() });

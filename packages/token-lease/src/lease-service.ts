@@ -208,12 +208,14 @@ export class LeaseService extends EventEmitter<LeaseServiceEvents> {
     if (record.revocation !== undefined) throw new InvalidRequestError(`lease ${tokenId} is being revoked`);
     const ttl = grantedTtl(this.policy, requestedTtl ?? record.ttl);
     const now = this.clock.now();
+    if (Date.parse(record.expires) <= now) throw new InvalidRequestError(`lease ${tokenId} has expired and is being revoked`);
     const expiresAt = Math.min(now + ttl, Date.parse(record.maxExpires));
     if (expiresAt <= now) throw new InvalidRequestError(`lease ${tokenId} has reached its maximum TTL`);
     const expires = new Date(expiresAt);
     await this.cloud.renew(tokenId, expiresAt - now, expires);
     const renewed: LeaseRecord = { ...record, ttl: expiresAt - now, expires: expires.toISOString() };
-    await this.storage.save(renewed);
+    // only if it is still there: a revoke or an expiry may have removed it while the cloud answered
+    if (!(await this.storage.update(renewed))) throw new LeaseNotFoundError(tokenId);
     this.scheduler.notify(expiresAt);
     this.emit('renewed', { id: renewed.id, owner: renewed.owner, expires: renewed.expires });
     return toLease(renewed);

@@ -77,6 +77,17 @@ class MemoryStorage implements StorageService {
     this.changed();
   }
 
+  async update(record: LeaseRecord): Promise<boolean> {
+    this.open();
+    const checked = checkRecord(record);
+    const entry = this.leases.get(checked.id);
+    if (entry === undefined || entry.record.revocation !== undefined) return false;
+    entry.record = checked;
+    this.queue.reschedule(entry, Date.parse(checked.expires));
+    this.changed();
+    return true;
+  }
+
   async get(leaseId: string): Promise<LeaseRecord | undefined> {
     this.open();
     const entry = this.leases.get(leaseId);

@@ -19,6 +19,12 @@ export interface StorageService {
   init(namespace: StorageNamespace): Promise<void>;
   /** Inserts or replaces a lease; its due time becomes its `expires`. */
   save(record: LeaseRecord): Promise<void>;
+  /**
+   * Replaces a lease only if it is still there and no revocation is pending
+   * (atomically); its due time becomes its `expires`. False when it was not
+   * replaced: a renewal must never bring back a lease that was revoked meanwhile.
+   */
+  update(record: LeaseRecord): Promise<boolean>;
   get(leaseId: string): Promise<LeaseRecord | undefined>;
   /** Removes a lease; true if it was there. */
   remove(leaseId: string): Promise<boolean>;

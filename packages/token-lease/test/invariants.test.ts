@@ -168,3 +168,46 @@ describe('token_lease invariants', () => {
     await second.close();
   });
 });
+
+describe('token_lease: renew racing a revoke', () => {
+  it('a renewal whose lease was revoked while the cloud answered fails and does not bring the lease back', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let entered!: () => void;
+    const renewing = new Promise<void>((r) => (entered = r));
+    const fx = await startHub({
+      cloud: (influx) => {
+        const inner = influxdbV2({ url: influx.url, token: influx.token, org: influx.org });
+        return new Proxy(inner, {
+          get(target, key) {
+            if (key === 'renew') {
+              return async (...args: Parameters<CloudService['renew']>) => {
+                await target.renew(...args);
+                // the cloud has answered; the revoke lands before the service saves the renewal
+                entered();
+                await gate;
+              };
+            }
+            const value: unknown = Reflect.get(target, key);
+            return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+          },
+        });
+      },
+    });
+    try {
+      const device = await fx.device();
+      const lease = (await device.call({ action: 'create' })).lease!;
+      const renewal = device.call({ action: 'renew', token_id: lease.id });
+      await renewing;
+      expect((await device.call({ action: 'revoke', token_id: lease.id })).result).to.equal('success');
+      release();
+      const r = await renewal;
+      expect(r.result).to.equal('failure');
+      expect(r.message).to.match(/lease not found/);
+      expect(await fx.storage.get(lease.id)).to.equal(undefined);
+      expect(await writeWith(fx.influx, lease.value)).to.equal(401);
+    } finally {
+      await fx.close();
+    }
+  });
+});
