@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { type Clock, describeError, type Logger, silentLogger, systemClock } from '@tessera/core';
-import type { CloudService } from './cloud-service.js';
+import type { CloudService, CloudToken } from './cloud-service.js';
 import { CloudUnavailableError } from './errors.js';
 import { ExpiryScheduler, type ExpirySchedulerOptions } from './expiry-scheduler.js';
 import { LatenessRecorder } from './lateness.js';
@@ -31,6 +31,12 @@ export interface LeaseServiceOptions {
    * save. It is looked at again when it is that old. Default 30,000.
    */
   orphanGrace?: number;
+  /**
+   * How often (ms) to reconcile the cloud against storage after start: this is
+   * what catches a token whose rollback failed too. 0: only when `reconcile()`
+   * is called. Default 300,000 (5 min).
+   */
+  reconcileEvery?: number;
 }
 
 /** What the service reports as it works (no token values). */
@@ -68,6 +74,8 @@ export class LeaseService extends EventEmitter<LeaseServiceEvents> {
   private created = 0;
   private orphansRevoked = 0;
   private readonly orphanGrace: number;
+  private readonly reconcileEvery: number;
+  private reconcileTimer: unknown;
   private readonly orphanChecks = new Set<unknown>();
 
   constructor(options: LeaseServiceOptions) {
@@ -78,6 +86,7 @@ export class LeaseService extends EventEmitter<LeaseServiceEvents> {
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? silentLogger;
     this.orphanGrace = options.orphanGrace ?? 30_000;
+    this.reconcileEvery = options.reconcileEvery ?? 300_000;
     this.revoker = new Revoker(this.cloud, this.storage, this.clock, this.logger, new LatenessRecorder(), undefined, options.random, {
       revoked: (record, reason, lateness) =>
         this.emit('revoked', { id: record.id, owner: record.owner, reason, ...(lateness === undefined ? {} : { lateness }) }),
@@ -102,9 +111,24 @@ export class LeaseService extends EventEmitter<LeaseServiceEvents> {
     await this.cloud.init();
     await this.storage.init({ cloudService: this.cloud.name, cloudServiceAddress: this.cloud.getAddress() });
     this.scheduler.start();
+    if (this.reconcileEvery > 0) this.scheduleReconcile();
+  }
+
+  private scheduleReconcile(): void {
+    this.reconcileTimer = this.clock.setTimeout(() => {
+      this.reconcile().then(
+        () => this.scheduleReconcile(),
+        (err: unknown) => {
+          this.logger.warn({ err: describeError(err) }, 'reconciliation failed; trying again later');
+          this.scheduleReconcile();
+        },
+      );
+    }, this.reconcileEvery);
   }
 
   async stop(): Promise<void> {
+    this.clock.clearTimeout(this.reconcileTimer);
+    this.reconcileTimer = undefined;
     for (const timer of this.orphanChecks) this.clock.clearTimeout(timer);
     this.orphanChecks.clear();
     await this.scheduler.stop();
@@ -112,7 +136,8 @@ export class LeaseService extends EventEmitter<LeaseServiceEvents> {
 
   /**
    * Revokes every token the cloud holds with our marker but no lease in storage;
-   * one younger than `orphanGrace` is looked at again when it is that old.
+   * one younger than `orphanGrace` (or of unknown age) is looked at again when
+   * it is that old. Runs at start (`startHub`) and every `reconcileEvery`.
    * Returns how many were revoked now.
    */
   async reconcile(): Promise<number> {
@@ -124,12 +149,14 @@ export class LeaseService extends EventEmitter<LeaseServiceEvents> {
     const tokens = (await this.cloud.getAll()).filter((t) => t.managed);
     const orphans = tokens.filter((t) => !known.has(t.id) && !this.creating.has(t.id));
     const now = this.clock.now();
-    const young = new Set(orphans.filter((t) => t.created !== undefined && now - Date.parse(t.created) < this.orphanGrace));
+    // a token of unknown age (the cloud does not say) is given the whole grace from now
+    const ageOf = (t: CloudToken) => (t.created === undefined ? 0 : now - Date.parse(t.created));
+    const young = new Set(orphans.filter((t) => this.orphanGrace > 0 && ageOf(t) < this.orphanGrace));
     for (const token of young) {
       const timer = this.clock.setTimeout(() => {
         this.orphanChecks.delete(timer);
         void this.revokeIfOrphan(token.id).then((gone) => gone && this.orphansRevoked++);
-      }, Date.parse(token.created!) + this.orphanGrace - now);
+      }, this.orphanGrace - ageOf(token));
       this.orphanChecks.add(timer);
     }
     let revoked = 0;

@@ -49,6 +49,7 @@ export async function startHub(
     worker?: TokenLeaseWorkerOptions;
     influx?: InfluxdbLocal;
     orphanGrace?: number;
+    reconcileEvery?: number;
   } = {},
 ): Promise<HubFixture> {
   const influx = options.influx ?? (await startInfluxdbLocal({ port: 0, org: 'tessera', bucket: 'tessera', token: 'operator-token-for-tests' }));
@@ -59,6 +60,7 @@ export async function startHub(
     storage,
     policy: ttlPolicy(options.policy ?? {}),
     orphanGrace: options.orphanGrace ?? 0,
+    reconcileEvery: options.reconcileEvery ?? 0,
     ...(options.clock ? { clock: options.clock } : {}),
   });
   await service.start();

@@ -63,6 +63,35 @@ describe('token_lease invariants', () => {
     expect((await device.call({ action: 'create' })).result).to.equal('success');
   });
 
+  it('a token whose rollback also failed is caught by the next periodic reconciliation', async () => {
+    const { clock, tick } = fakeClock();
+    const storageState = { failing: true };
+    const cloudState = { failures: 1, calls: 0 };
+    fx = await startHub({
+      clock,
+      reconcileEvery: 60_000,
+      storage: flakyStorage(memoryStorage(), storageState),
+      cloud: (influx) => flakyRevoke(influxdbV2({ url: influx.url, token: influx.token, org: influx.org }), cloudState),
+    });
+    const device = await fx.device();
+    const before = new Set((await fx.cloud.getAll()).map((t) => t.id));
+    expect((await device.call({ action: 'create' })).result).to.equal('failure');
+    const stranded = (await fx.cloud.getAll()).filter((t) => t.managed && !before.has(t.id));
+    expect(stranded).to.have.length(1);
+    storageState.failing = false;
+    const swept = new Promise<void>((resolve) => {
+      const check = setInterval(() => {
+        if (fx.service.stats().orphansRevoked === 1) {
+          clearInterval(check);
+          resolve();
+        }
+      }, 5);
+    });
+    tick(60_000);
+    await swept;
+    expect((await fx.cloud.getAll()).filter((t) => t.id === stranded[0]!.id)).to.deep.equal([]);
+  });
+
   it('revokes at reconciliation a token that carries our marker but has no lease', async () => {
     fx = await startHub();
     const device = await fx.device();
