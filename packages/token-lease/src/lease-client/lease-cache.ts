@@ -4,7 +4,7 @@ import { basename, dirname, join } from 'node:path';
 import { describeError, type Logger } from '@tessera/core';
 import { z } from 'zod';
 import { InvalidOptionsError } from '../errors.js';
-import { LatestWriter, SECRET_MODE, writeFileAtomic } from './atomic-file.js';
+import { LatestWriter, SECRET_MODE, writeFileAtomic } from '../atomic-file.js';
 import { type HeldLease, HeldLeaseSchema } from './held-lease.js';
 
 export interface LeaseCacheOptions {

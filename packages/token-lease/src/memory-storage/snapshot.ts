@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
+import { writeFileAtomic } from '../atomic-file.js';
 import { LeaseRecordSchema } from '../lease.js';
 
 const NamespaceSnapshotSchema = z.object({
@@ -46,25 +46,8 @@ export async function readSnapshot(path: string): Promise<Snapshot | undefined> 
   return parsed.data;
 }
 
-/**
- * Writes the snapshot so that `path` always holds either the old or the new
- * complete file: a private temporary file beside it, flushed, then renamed over it.
- */
+/** Writes the snapshot so that `path` always holds either the old or the new complete file (0600: it holds live tokens). */
 export async function writeSnapshot(path: string, snapshot: Snapshot): Promise<void> {
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    // 0600: the file holds live tokens.
-    const file = await open(temporary, 'w', 0o600);
-    try {
-      await file.writeFile(JSON.stringify(snapshot));
-      await file.sync();
-    } finally {
-      await file.close();
-    }
-    await rename(temporary, path);
-  } catch (err) {
-    await rm(temporary, { force: true });
-    throw err;
-  }
+  await writeFileAtomic(path, JSON.stringify(snapshot));
 }
