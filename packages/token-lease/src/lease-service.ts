@@ -71,6 +71,7 @@ export class LeaseService extends EventEmitter<LeaseServiceEvents> {
   private readonly revoker: Revoker;
   private readonly scheduler: ExpiryScheduler;
   private readonly creating = new Set<string>();
+  private listing: Promise<LeaseRecord[]> | undefined;
   private created = 0;
   private orphansRevoked = 0;
   private readonly orphanGrace: number;
@@ -249,7 +250,9 @@ export class LeaseService extends EventEmitter<LeaseServiceEvents> {
   }
 
   async list(caller: Caller): Promise<Lease[]> {
-    const all = await this.storage.getAll();
+    // concurrent lists share one read of storage, so a burst of them holds one copy, not one each
+    this.listing ??= this.storage.getAll().finally(() => (this.listing = undefined));
+    const all = await this.listing;
     return all.filter((r) => caller.admin || r.owner === caller.owner).map(toLease);
   }
 

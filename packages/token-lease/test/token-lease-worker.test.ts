@@ -123,6 +123,24 @@ describe('token_lease over WebSocket (memory storage, influxdb-v2 on influxdb-lo
     expect(all.map((l) => l.id).sort()).to.deep.equal([leaseA.id, leaseB.id].sort());
   });
 
+  it('answers concurrent list requests from one read of storage', async () => {
+    fx = await startHub();
+    const device = await fx.device();
+    for (let i = 0; i < 5; i++) await device.call({ action: 'create' });
+    let reads = 0;
+    const getAll = fx.storage.getAll.bind(fx.storage);
+    fx.storage.getAll = async () => {
+      reads++;
+      return getAll();
+    };
+    const caller = { owner: 'ops', admin: true };
+    const answers = await Promise.all(Array.from({ length: 50 }, () => fx.service.list(caller)));
+    for (const a of answers) expect(a).to.have.length(5);
+    expect(reads).to.equal(1);
+    expect((await device.call({ action: 'list' })).leases).to.have.length(5);
+    expect(reads).to.equal(2);
+  });
+
   it('never puts a token value in a response message or a failure', async () => {
     fx = await startHub();
     const device = await fx.device();
