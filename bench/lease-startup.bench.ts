@@ -97,7 +97,8 @@ try {
     };
     const storage = redisStorage({ url: redis.url });
     // maxSleep past the first due time, so the timer set is the next due time itself (not a 1 s poll).
-    const service = new LeaseService({ cloud: cloud(), storage, policy: ttlPolicy({}), clock, scheduler: { maxSleep: 2 * 60 * MINUTE } });
+    // reconcileEvery 0: the clock above notes the first timer set, which must be the expiry scheduler's
+    const service = new LeaseService({ cloud: cloud(), storage, policy: ttlPolicy({}), clock, reconcileEvery: 0, scheduler: { maxSleep: 2 * 60 * MINUTE } });
     await service.start();
     const hub = new Node({ name: 'hub', logger: silentLogger });
     const transport = new WebSocketTransport(hub);
