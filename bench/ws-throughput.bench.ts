@@ -64,7 +64,7 @@ async function tessera(size: number, total: number): Promise<number> {
   await receiver.startWorker('sink', () => counter.hit(), { mailboxCapacity: WINDOW * 4 });
   const listener = await rt.listen();
   const sender = new Node({ logger: silentLogger });
-  new WebSocketTransport(sender, { maxQueued: 1_000_000 });
+  new WebSocketTransport(sender, { maxQueued: 1_000_000, maxQueuedBytes: 1 << 30 });
   const ctx = await sender.startWorker('source', () => undefined);
   const to = route(`3#127.0.0.1:${listener.port}`, 'sink');
   const payload = new Uint8Array(size).fill(7);
