@@ -3,13 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { InfluxdbLocal } from '@tessera/influxdb-local';
 
 /** Polls `check` until it holds; fails with `what` after `timeout` ms. */
-export async function waitFor(what: string, check: () => boolean, timeout = 10_000): Promise<void> {
-  const deadline = Date.now() + timeout;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
+export { waitUntil as waitFor } from '@tessera/testing';
 
 /** The seq fields of a device's points in influxdb-local, oldest first. */
 export function seqsOf(influx: InfluxdbLocal, device: string, measurement = 'device_metrics'): number[] {

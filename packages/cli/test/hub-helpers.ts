@@ -8,7 +8,9 @@ import { influxdbV2 } from '@tessera/cloud-influxdb';
 import { fromUtf8, Node, route, silentLogger } from '@tessera/core';
 import { type InfluxdbLocal, startInfluxdbLocal } from '@tessera/influxdb-local';
 import { redisStorage } from '@tessera/storage-redis';
-import { type RedisServer, type RedisServerOptions, startRedisServer, writeStatus as writeWith } from '@tessera/testing';
+import { type RedisServer, type RedisServerOptions, startRedisServer, waitUntil, writeStatus as writeWith } from '@tessera/testing';
+
+export { waitUntil };
 import type { LeaseResponse } from '@tessera/token-lease';
 import { WebSocketTransport } from '@tessera/transport-ws';
 
@@ -41,14 +43,6 @@ export function served(influx: InfluxdbLocal, routeKey: string): number {
 }
 
 /** Polls `condition` every `intervalMs` until it holds; fails after `timeoutMs`, saying what it waited for. */
-export async function waitUntil(what: string, condition: () => boolean | Promise<boolean>, timeoutMs: number, intervalMs = 25): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await condition()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-}
 
 /** Waits until the wall clock reaches `at` (ms since the epoch): a deadline, not a sleep that passes by luck. */
 export async function waitForTime(at: number, what = 'the deadline'): Promise<void> {

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { rejection } from '@tessera/testing';
 import { influxdbV1 } from '../src/index.js';
 
 const PASSWORD = 'admin-secret-password';
@@ -26,14 +27,6 @@ const request = () => {
   return { ttl: HOUR, issued, expires: new Date(issued.getTime() + HOUR), options: {} };
 };
 
-async function rejection(p: Promise<unknown>): Promise<Error & { status?: number }> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error & { status?: number };
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('influxdb-v1 error mapping', () => {
   it('maps 5xx and 429 to CloudUnavailableError, other 4xx to CloudRejectedError, with status and InfluxDB message', async () => {

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { rejection } from '@tessera/testing';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { influxdbV1, influxdbV2 } from '../src/index.js';
@@ -39,14 +40,6 @@ const request = (options: Record<string, unknown> = {}) => {
   return { ttl: HOUR, issued, expires: new Date(issued.getTime() + HOUR), options };
 };
 
-async function rejection(p: Promise<unknown>): Promise<Error & { status?: number }> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error & { status?: number };
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('influxdb-v2 error mapping and requests', () => {
   it('maps statuses to typed errors carrying the status and InfluxDB message', async () => {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { redisStorage, type RedisStorage, type RedisStorageOptions } from '@tessera/storage-redis';
-import { leaseRecord, startRedisServer, storageServiceSuite, type RedisServer } from '@tessera/testing';
+import { leaseRecord, rejection, startRedisServer, storageServiceSuite, type RedisServer } from '@tessera/testing';
 import type { StorageNamespace } from '@tessera/token-lease';
 
 const T0 = Date.parse('2030-01-01T00:00:00.000Z');
@@ -25,14 +25,6 @@ storageServiceSuite('redis (one-node Cluster)', async () => {
   };
 });
 
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected a rejection');
-}
 
 /** Everything an error could show a log: message, stack, cause, own properties. */
 function everything(err: Error): string {

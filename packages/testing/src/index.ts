@@ -4,3 +4,4 @@ export { cloudServiceSuite, mapLimit, type CloudServiceSuiteContext, type Failin
 export { startRedisServer, type RedisServer, type RedisServerOptions } from './redis-server.js';
 export { storageServiceSuite, leaseRecord, type StorageServiceSuiteSetup } from './storage-service-suite.js';
 export { writeStatus, type WriteTarget } from './write-status.js';
+export { rejection, waitUntil } from './wait.js';

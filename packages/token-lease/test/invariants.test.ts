@@ -7,6 +7,7 @@ import {
   StorageUnavailableError,
 } from '@tessera/token-lease';
 import { influxdbV2 } from '@tessera/cloud-influxdb';
+import { waitUntil } from '@tessera/testing';
 import { fakeClock, type HubFixture, startHub, writeWith } from './fixtures.js';
 
 /** `inner` with some methods replaced; the rest stay bound to `inner` (private fields and all). */
@@ -79,14 +80,7 @@ describe('token_lease invariants', () => {
     const stranded = (await fx.cloud.getAll()).filter((t) => t.managed && !before.has(t.id));
     expect(stranded).to.have.length(1);
     storageState.failing = false;
-    const swept = new Promise<void>((resolve) => {
-      const check = setInterval(() => {
-        if (fx.service.stats().orphansRevoked === 1) {
-          clearInterval(check);
-          resolve();
-        }
-      }, 5);
-    });
+    const swept = waitUntil('the orphan to be revoked', () => fx.service.stats().orphansRevoked === 1);
     tick(60_000);
     await swept;
     expect((await fx.cloud.getAll()).filter((t) => t.id === stranded[0]!.id)).to.deep.equal([]);
@@ -114,14 +108,7 @@ describe('token_lease invariants', () => {
     expect(await writeWith(fx.influx, orphan.value)).to.equal(204);
     // "another hub" saves its lease within the grace period
     await fx.storage.save({ ...adopted, owner: 'other-hub', maxExpires: adopted.expires });
-    const revoked = new Promise<void>((resolve) => {
-      const check = setInterval(() => {
-        if (fx.service.stats().orphansRevoked === 1) {
-          clearInterval(check);
-          resolve();
-        }
-      }, 5);
-    });
+    const revoked = waitUntil('the orphan to be revoked', () => fx.service.stats().orphansRevoked === 1);
     tick(29_000);
     expect(await writeWith(fx.influx, orphan.value)).to.equal(204);
     tick(2_000); // the fake clock started a little before the cloud stamped the token

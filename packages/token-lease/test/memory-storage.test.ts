@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { memoryStorage, type StorageNamespace, type StorageService } from '@tessera/token-lease';
-import { leaseRecord, storageServiceSuite } from '@tessera/testing';
+import { leaseRecord, rejection, storageServiceSuite, waitUntil } from '@tessera/testing';
 import { DueQueue, type DueEntry } from '../src/memory-storage/due-queue.js';
 
 const T0 = Date.parse('2030-01-01T00:00:00.000Z');
@@ -23,22 +23,7 @@ storageServiceSuite('memory with a snapshot file', async () => {
   };
 });
 
-async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('memoryStorage', () => {
   let dir: string;
@@ -109,9 +94,9 @@ describe('memoryStorage', () => {
     const snapshotPath = join(dir, 'leases.json');
     const storage = await start({ snapshotPath, snapshotDelayMs: 10 });
     await storage.save(leaseRecord('auto', T0));
-    await until(() => existsSync(snapshotPath) && readFileSync(snapshotPath, 'utf8').includes('"auto"'));
+    await waitUntil('the snapshot to hold the lease', () => existsSync(snapshotPath) && readFileSync(snapshotPath, 'utf8').includes('"auto"'), 5_000);
     await storage.remove('auto');
-    await until(() => !readFileSync(snapshotPath, 'utf8').includes('"auto"'));
+    await waitUntil('the snapshot to drop the lease', () => !readFileSync(snapshotPath, 'utf8').includes('"auto"'), 5_000);
   });
 
   it('keeps other namespaces found in the snapshot file', async () => {

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import type { Socket } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
 import { QueueFullError, route } from '@tessera/core';
+import { waitUntil } from '@tessera/testing';
 import { makeNode } from './helpers.js';
 
 describe('back-pressure', () => {
@@ -38,10 +39,7 @@ describe('back-pressure', () => {
     expect(queued).to.equal(8);
     // the peer reads again: the queue drains by itself
     peerSocket!.resume();
-    await new Promise<void>((resolve) => {
-      const check = () => (sender.transport.connections()[0]!.queued === 0 ? resolve() : setTimeout(check, 10));
-      check();
-    });
+    await waitUntil('the queue to drain', () => sender.transport.connections()[0]!.queued === 0);
     expect(received).to.be.greaterThan(8);
     await sender.node.stop({ timeout: 100 });
     server.close();

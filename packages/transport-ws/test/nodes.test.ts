@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { ConnectionError, echoWorker, fromUtf8, type Node, QueueFullError, route, TimeoutError } from '@tessera/core';
-import { freePort } from '@tessera/testing';
+import { freePort, waitUntil } from '@tessera/testing';
 import { makeNode, nextStatus, type TestNode } from './helpers.js';
 
 describe('nodes over WebSocket', () => {
@@ -215,10 +215,7 @@ describe('nodes over WebSocket', () => {
     device.node.send(route(`3#127.0.0.1:${listener.port}`, 'echo'), 'x');
     await device.node.stop();
     // whatever the dial was doing, it ends closed and the hub ends with no connection
-    await new Promise<void>((resolve) => {
-      const check = () => (hub.transport.connections().length === 0 ? resolve() : setTimeout(check, 10));
-      check();
-    });
+    await waitUntil('the hub to hold no connection', () => hub.transport.connections().length === 0);
     expect(seen.at(-1)).to.equal('closed');
     expect(seen.filter((t) => t === 'connected').length).to.be.at.most(1);
   });
