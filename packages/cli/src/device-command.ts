@@ -1,4 +1,4 @@
-import { runDeviceCli } from '@tessera/example-device';
+import { runDeviceCli } from '@tessera/device';
 import { Command } from 'commander';
 
 /** `tessera device`: the device example (same options as tessera-device). */

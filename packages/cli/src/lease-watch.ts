@@ -1,5 +1,5 @@
 import { Node, silentLogger } from '@tessera/core';
-import { LeaseClient } from '@tessera/token-lease';
+import { LeaseClient } from '@tessera/lease-client';
 import { routeTo, WebSocketTransport } from '@tessera/transport-ws';
 import { Command, Option } from 'commander';
 import { onShutdownSignal } from './shutdown.js';

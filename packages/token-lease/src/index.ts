@@ -12,9 +12,4 @@ export { TokenLeaseWorker, type TokenLeaseWorkerOptions } from './token-lease-wo
 export { LatenessRecorder } from './lateness.js';
 export { DEFAULT_REVOCATION_BACKOFF } from './revoker.js';
 export type { ExpirySchedulerOptions } from './expiry-scheduler.js';
-// LeaseClient: a device's side of the lease API
-export { LeaseClient, type AcquireReason, type LeaseClientEvents, type LeaseClientListener, type LeaseOperation } from './lease-client/lease-client.js';
-export type { LeaseClientOptions } from './lease-client/options.js';
-export { LeaseUnavailableError, LeaseRejectedError, LeaseProtocolError } from './lease-client/errors.js';
-export { renewalDelay, renewalWindow, DEFAULT_RENEWAL_TIMING, type RenewalTiming } from './lease-client/renewal-timing.js';
-export { DEFAULT_RETRY, type RetryPolicy } from './lease-client/retry.js';
+export { writeFileAtomic, LatestWriter, SECRET_MODE } from './atomic-file.js';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** PROTOCOL.md §4 requests, one schema per action. */
+/** docs/protocol.md §4 requests, one schema per action. */
 const RequestId = z.string().max(256).optional();
 const TokenId = z.string({ error: 'token_id must be a string' }).min(1, 'token_id must not be empty').max(256);
 const Ttl = z

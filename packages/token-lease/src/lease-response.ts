@@ -1,6 +1,6 @@
 import type { Lease } from './lease.js';
 
-/** PROTOCOL.md §4 response. */
+/** docs/protocol.md §4 response. */
 export interface LeaseResponse {
   result: 'success' | 'failure';
   lease?: Lease;

@@ -57,7 +57,7 @@ export interface LeaseServiceStats {
 }
 
 /**
- * The lease logic behind the `token_lease` worker (PROTOCOL.md §4): create is
+ * The lease logic behind the `token_lease` worker (docs/protocol.md §4): create is
  * cloud create then storage save (undone if the save fails), every lease is
  * revoked at its expiry, and start-up revokes what fell due while the hub was
  * down and what the cloud holds without a lease.

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** A lease as it crosses the wire (PROTOCOL.md §4): the token and its lifetime. */
+/** A lease as it crosses the wire (docs/protocol.md §4): the token and its lifetime. */
 export const LeaseSchema = z.object({
   /** The cloud service's token id. */
   id: z.string().min(1),

@@ -18,7 +18,7 @@ export interface TokenLeaseWorkerOptions {
 }
 
 /**
- * The `token_lease` worker: reads a JSON request (PROTOCOL.md §4), answers
+ * The `token_lease` worker: reads a JSON request (docs/protocol.md §4), answers
  * with a JSON response, never crashes on what it is sent. Requests are
  * handled concurrently up to a bound, since each waits on the cloud.
  */
@@ -104,7 +104,7 @@ export class TokenLeaseWorker implements Worker {
 
 /** A failure's message: our typed errors speak for themselves; anything else is named, never dumped. */
 function failureMessage(err: unknown): string {
-  // PROTOCOL.md §4: an outage says "unavailable", so a client knows to retry
+  // docs/protocol.md §4: an outage says "unavailable", so a client knows to retry
   if (err instanceof CloudUnavailableError && !/unavailable/i.test(err.message)) return `cloud unavailable: ${err.message}`;
   if (err instanceof StorageUnavailableError && !/unavailable/i.test(err.message)) return `storage unavailable: ${err.message}`;
   if (err instanceof LeaseError) return err.message;

@@ -1,5 +1,5 @@
 import { type Logger, silentLogger } from '@tessera/core';
-import { type Device, startDevice } from '@tessera/example-device';
+import { type Device, startDevice } from '@tessera/device';
 import { HubConfigSchema } from '../hub/hub-config.js';
 import { type Hub, startHub } from '../hub/start-hub.js';
 import { type DemoEvent, type DemoSnapshot, type DemoSummary, seconds, shortId } from './demo-event.js';

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { backoffDelay, type Clock, describeError, type Logger, Node, silentLogger, systemClock } from '@tessera/core';
-import { type Lease, LeaseClient } from '@tessera/token-lease';
+import type { Lease } from '@tessera/token-lease';
+import { LeaseClient } from '@tessera/lease-client';
 import { WebSocketTransport } from '@tessera/transport-ws';
 import { type DeviceEvents, type DeviceStats, type DeviceStopOptions, leaseInfo } from './events.js';
 import { LeaseWriter } from './influx-writer.js';

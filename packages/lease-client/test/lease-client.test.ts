@@ -1,12 +1,9 @@
 import { expect } from 'chai';
 import { type Clock, fromUtf8, Node, route, type Route, silentLogger } from '@tessera/core';
+import { type CloudService, CloudUnavailableError, InvalidOptionsError, type Lease, TokenLeaseWorker } from '@tessera/token-lease';
 import {
   type AcquireReason,
-  type CloudService,
-  CloudUnavailableError,
   DEFAULT_RENEWAL_TIMING,
-  InvalidOptionsError,
-  type Lease,
   LeaseClient,
   type LeaseClientEvents,
   type LeaseClientOptions,
@@ -14,11 +11,10 @@ import {
   LeaseUnavailableError,
   renewalDelay,
   renewalWindow,
-  TokenLeaseWorker,
-} from '@tessera/token-lease';
+} from '@tessera/lease-client';
 import { WebSocketTransport } from '@tessera/transport-ws';
 import { influxdbV2 } from '@tessera/cloud-influxdb';
-import { fakeClock, type HubFixture, startHub, writeWith } from './fixtures.js';
+import { fakeClock, type HubFixture, startHub, writeWith } from '../../token-lease/test/fixtures.js';
 
 /** Lets real I/O and promise chains run until `done()` holds: polls once per event-loop turn, never sleeps. */
 async function until(done: () => boolean, what: string): Promise<void> {
@@ -405,7 +401,7 @@ describe('LeaseClient against a real hub (WebSocket, influxdb-local)', () => {
   });
 });
 
-// The device example codes against this shape (examples/device/src/lease-source.ts): LeaseClient must fit it.
+// The device runtime codes against this shape (packages/device/src/device.ts): LeaseClient must fit it.
 interface LeaseSourceShape {
   readonly lease: Lease | undefined;
   start(): Promise<Lease>;

@@ -3,8 +3,7 @@ import { link, readFile, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { describeError, type Logger } from '@tessera/core';
 import { z } from 'zod';
-import { InvalidOptionsError } from '../errors.js';
-import { LatestWriter, SECRET_MODE, writeFileAtomic } from '../atomic-file.js';
+import { InvalidOptionsError, LatestWriter, SECRET_MODE, writeFileAtomic } from '@tessera/token-lease';
 import { type HeldLease, HeldLeaseSchema } from './held-lease.js';
 
 export interface LeaseCacheOptions {

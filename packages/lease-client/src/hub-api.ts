@@ -1,6 +1,6 @@
 import { type Clock, ClosedError, fromUtf8, type Node, type Route } from '@tessera/core';
 import { z } from 'zod';
-import { type Lease, LeaseSchema } from '../lease.js';
+import { type Lease, LeaseSchema } from '@tessera/token-lease';
 import { LeaseProtocolError, LeaseRejectedError, LeaseUnavailableError } from './errors.js';
 
 const ResponseSchema = z.object({
@@ -9,7 +9,7 @@ const ResponseSchema = z.object({
   message: z.string().optional(),
 });
 
-/** Core errors that mean the hub could not be reached this time (PROTOCOL.md §2: a drop is a timeout, never a crash). */
+/** Core errors that mean the hub could not be reached this time (docs/protocol.md §2: a drop is a timeout, never a crash). */
 const TRANSIENT_NAMES = new Set([
   'TimeoutError',
   'ClosedError',
@@ -39,7 +39,7 @@ export interface Received {
 }
 
 /**
- * The lease API of PROTOCOL.md §4 as calls: one request, one typed outcome.
+ * The lease API of docs/protocol.md §4 as calls: one request, one typed outcome.
  * A transient failure throws a core error or a LeaseUnavailableError (one
  * attempt); a permanent one a LeaseRejectedError with the hub's message.
  */

@@ -1,5 +1,5 @@
 /**
- * @tessera/example-device: a device node that gets short-lived InfluxDB tokens
+ * @tessera/device: a device node that gets short-lived InfluxDB tokens
  * from a Tessera hub, writes a metric every interval, and on a 401/403 reports
  * the lease, swaps the token and replays what failed: no point is lost to a
  * revocation.

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type Lease, LeaseSchema } from '../lease.js';
+import { type Lease, LeaseSchema } from '@tessera/token-lease';
 
 /**
  * A lease as the client holds it. `validUntil` is on the client's own clock

@@ -4,10 +4,11 @@ import { mkdtemp, open, readdir, readFile, rm, stat, truncate, writeFile } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Node, route, type Route, silentLogger } from '@tessera/core';
-import { InvalidOptionsError, LeaseClient, type LeaseClientEvents, type LeaseClientOptions } from '@tessera/token-lease';
+import { InvalidOptionsError } from '@tessera/token-lease';
+import { LeaseClient, type LeaseClientEvents, type LeaseClientOptions } from '@tessera/lease-client';
 import { WebSocketTransport } from '@tessera/transport-ws';
-import { TokenSink } from '../src/lease-client/token-sink.js';
-import { type HubFixture, startHub, writeWith } from './fixtures.js';
+import { TokenSink } from '../src/token-sink.js';
+import { type HubFixture, startHub, writeWith } from '../../token-lease/test/fixtures.js';
 
 const mode = async (path: string) => (await stat(path)).mode & 0o777;
 

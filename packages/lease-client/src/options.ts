@@ -1,6 +1,6 @@
 import type { Clock, Logger, Node, Route } from '@tessera/core';
 import { z } from 'zod';
-import { InvalidOptionsError } from '../errors.js';
+import { InvalidOptionsError } from '@tessera/token-lease';
 
 export interface LeaseClientOptions {
   /** A running Node with a transport that reaches the hub (a WebSocketTransport). */

@@ -1,4 +1,4 @@
-import { LatestWriter } from '../atomic-file.js';
+import { LatestWriter } from '@tessera/token-lease';
 
 /**
  * A file that always holds the current token and a newline (mode 0600), for

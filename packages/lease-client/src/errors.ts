@@ -1,4 +1,4 @@
-import { LeaseError } from '../errors.js';
+import { LeaseError } from '@tessera/token-lease';
 
 /**
  * Thrown when the hub could not be reached, or answered that a dependency is
@@ -32,7 +32,7 @@ export class LeaseRejectedError extends LeaseError {
   }
 }
 
-/** Thrown when the hub's answer is not a lease API response (PROTOCOL.md §4): a wrong route or a different peer. */
+/** Thrown when the hub's answer is not a lease API response (docs/protocol.md §4): a wrong route or a different peer. */
 export class LeaseProtocolError extends LeaseError {
   static override readonly name = 'LeaseProtocolError';
   constructor(message: string, options?: { cause?: unknown }) {

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { type Clock, ClosedError, describeError, formatRoute, type Logger, type Route, toRoute } from '@tessera/core';
-import type { Lease } from '../lease.js';
+import type { Lease } from '@tessera/token-lease';
 import { LeaseRejectedError } from './errors.js';
 import { type HeldLease, heldFrom } from './held-lease.js';
 import { HubApi, isTransient } from './hub-api.js';
@@ -46,7 +46,7 @@ const noop = (): void => undefined;
 
 /**
  * Keeps a device supplied with a valid lease from a hub's token_lease worker
- * (PROTOCOL.md §4): renews it before expiry, replaces it when it cannot be
+ * (docs/protocol.md §4): renews it before expiry, replaces it when it cannot be
  * renewed or fails authentication in the cloud, retries transient failures
  * with back-off, and can keep it in an encrypted file and a token file.
  */

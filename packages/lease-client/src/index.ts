@@ -1,0 +1,11 @@
+/**
+ * @tessera/lease-client: a device's side of the lease API. LeaseClient gets a
+ * lease from a hub's token_lease worker over a route, renews it before expiry,
+ * replaces it on an authentication failure, and can keep it in an encrypted
+ * cache file and its token in a sink file.
+ */
+export { LeaseClient, type AcquireReason, type LeaseClientEvents, type LeaseClientListener, type LeaseOperation } from './lease-client.js';
+export type { LeaseClientOptions } from './options.js';
+export { LeaseUnavailableError, LeaseRejectedError, LeaseProtocolError } from './errors.js';
+export { renewalDelay, renewalWindow, DEFAULT_RENEWAL_TIMING, type RenewalTiming } from './renewal-timing.js';
+export { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
