@@ -53,7 +53,7 @@ describe('nodes over WebSocket', () => {
     expect(seenByC).to.have.length(3);
     expect(seenByC[0]).to.match(/^0#ws\.\d+\.[0-9a-f]{12}$/);
     expect(seenByC[1]).to.match(/^0#ws\.\d+\.[0-9a-f]{12}$/);
-    expect(seenByC[2]).to.match(/^0#_request\.\d+$/);
+    expect(seenByC[2]).to.match(/^0#_request\.[0-9a-f]{16}$/);
   });
 
   it('reconnects after the listener restarts, delivering what was queued meanwhile', async () => {
