@@ -3,6 +3,7 @@ export type DropReason =
   | 'unknown_address'
   | 'no_transport'
   | 'mailbox_full'
+  | 'access_denied'
   | 'empty_onward'
   | 'stopped'
   | (string & {});

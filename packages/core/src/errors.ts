@@ -35,6 +35,9 @@ export type NoTransportError = InstanceType<typeof NoTransportError>;
 /** A worker's mailbox is full and its policy refused the message. */
 export const MailboxFullError = define('MailboxFullError', 'MAILBOX_FULL');
 export type MailboxFullError = InstanceType<typeof MailboxFullError>;
+/** The address's access policy refused the message (see IncomingAccess). */
+export const AccessDeniedError = define('AccessDeniedError', 'ACCESS_DENIED');
+export type AccessDeniedError = InstanceType<typeof AccessDeniedError>;
 /** The node, worker or connection is stopping or stopped. */
 export const ClosedError = define('ClosedError', 'CLOSED');
 export type ClosedError = InstanceType<typeof ClosedError>;

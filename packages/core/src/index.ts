@@ -7,6 +7,8 @@ export * from './clock.js';
 export type * from './worker.js';
 export type * from './transport.js';
 export { Context, type WorkerFunction } from './context.js';
+export { IncomingAccess } from './incoming-access.js';
+export { randomId64 } from './random-id.js';
 export { DropCounters, type DropReason } from './drop-counters.js';
 export { Router, type RouteOutcome, type Sink } from './router.js';
 export { Node, describe as describeError, type NodeOptions, type NodeState, type Payload, type RequestOptions, type SendOptions, type StopOptions } from './node.js';

@@ -2,6 +2,7 @@ import { type Address, formatAddress, LOCAL, local, toAddress } from './address.
 import { type Clock, systemClock } from './clock.js';
 import { Context, type WorkerFunction } from './context.js';
 import {
+  AccessDeniedError,
   AddressInUseError,
   ClosedError,
   InvalidAddressError,
@@ -10,10 +11,12 @@ import {
   TimeoutError,
   UnknownAddressError,
 } from './errors.js';
+import { IncomingAccess } from './incoming-access.js';
 import { consoleLogger, type Logger } from './logger.js';
 import { Mailbox } from './mailbox.js';
 import { type LocalInfo, type Message, NO_LOCAL_INFO, utf8 } from './message.js';
 import { toRoute, type Route } from './route.js';
+import { randomId64 } from './random-id.js';
 import { type RouteOutcome, Router, type Sink } from './router.js';
 import type { Transport } from './transport.js';
 import type { MailboxPolicy, Worker, WorkerOptions } from './worker.js';
@@ -53,6 +56,11 @@ export interface StopOptions {
 
 export type NodeState = 'running' | 'stopping' | 'stopped';
 
+export interface SinkOptions {
+  /** Who may reach the sink (default: anyone). */
+  incoming?: IncomingAccess;
+}
+
 interface WorkerEntry {
   readonly ctx: Context;
   readonly worker: Worker;
@@ -65,6 +73,7 @@ interface PendingRequest {
   timer: unknown;
 }
 
+/** A request's reply address is this and 64 random bits (docs/protocol.md §2 rule 3). */
 const REQUEST_PREFIX = '_request.';
 
 /** Hosts workers at LOCAL addresses and routes messages between them and transports. */
@@ -76,7 +85,6 @@ export class Node {
   private readonly workers = new Map<string, WorkerEntry>();
   private readonly pending = new Map<string, PendingRequest>();
   private readonly options: Required<Pick<NodeOptions, 'mailboxCapacity' | 'mailboxPolicy' | 'requestTimeout'>>;
-  private nextRequestId = 0;
   private handlerErrorCount = 0;
   private stateValue: NodeState = 'running';
   private stopping: Promise<void> | undefined;
@@ -116,7 +124,7 @@ export class Node {
       options.mailboxPolicy ?? this.options.mailboxPolicy,
     );
     const entry: WorkerEntry = { ctx, worker: impl, mailbox };
-    this.router.addLocal(name, (msg) => mailbox.push(msg));
+    this.router.addLocal(name, (msg) => mailbox.push(msg), openToAll(options.incoming));
     this.workers.set(name, entry);
     try {
       await impl.initialize?.(ctx);
@@ -159,13 +167,22 @@ export class Node {
     return this.router.route(msg);
   }
 
-  /** Sends and resolves with the first reply; rejects with TimeoutError, or at once when the route fails locally. */
+  /**
+   * Sends and resolves with the first reply; rejects with TimeoutError, or at
+   * once when the route fails locally. The reply address is unguessable and
+   * takes one message, then is gone, so no peer can answer a request it did
+   * not receive (docs/protocol.md §2).
+   */
   request(route: Route | Address | string, payload: Payload, options: RequestOptions = {}): Promise<Message> {
     if (this.stateValue !== 'running') return Promise.reject(new ClosedError(`node ${this.name} is ${this.stateValue}`));
     const onward = toRoute(route);
-    const name = `${REQUEST_PREFIX}${++this.nextRequestId}`;
     const timeout = options.timeout ?? this.options.requestTimeout;
     return new Promise<Message>((resolve, reject) => {
+      // the sink takes one message: the first reply settles the request and unregisters the address
+      const name = this.replyAddress((msg) => {
+        entry.resolve(msg);
+        return true;
+      });
       const finish = () => {
         this.router.removeLocal(name);
         this.pending.delete(name);
@@ -188,15 +205,19 @@ export class Node {
         timer,
       };
       this.pending.set(name, entry);
-      const sink: Sink = (msg) => {
-        entry.resolve(msg);
-        return true;
-      };
-      this.router.addLocal(name, sink);
       const outcome = this.send(onward, payload, { returnRoute: [local(name)] });
       const failure = localFailure(outcome, onward);
       if (failure !== undefined) entry.reject(failure);
     });
+  }
+
+  /** Registers `sink` at a fresh reply address: the prefix and 64 random bits, so no peer can guess it. */
+  private replyAddress(sink: Sink): string {
+    for (;;) {
+      const name = `${REQUEST_PREFIX}${randomId64()}`;
+      // taken only if someone named a worker like this on purpose: draw again
+      if (this.router.addLocal(name, sink)) return name;
+    }
   }
 
   /**
@@ -220,9 +241,9 @@ export class Node {
     }
   }
 
-  /** Registers a LOCAL address served by a plain function (transports use it for connections). */
-  registerSink(name: string, sink: Sink): () => void {
-    if (!this.router.addLocal(name, sink)) throw new AddressInUseError(`address 0#${name} is in use`);
+  /** Registers a LOCAL address served by a plain function (transports use it for connections); returns its unregister. */
+  registerSink(name: string, sink: Sink, options: SinkOptions = {}): () => void {
+    if (!this.router.addLocal(name, sink, openToAll(options.incoming))) throw new AddressInUseError(`address 0#${name} is in use`);
     return () => this.router.removeLocal(name);
   }
 
@@ -284,6 +305,11 @@ export class Node {
   }
 }
 
+/** `any` is stored as no policy at all, so an open address costs no call per message. */
+function openToAll(incoming: IncomingAccess | undefined): IncomingAccess | undefined {
+  return incoming === IncomingAccess.any ? undefined : incoming;
+}
+
 function localFailure(outcome: RouteOutcome, onward: Route): Error | undefined {
   const where = onward.map(formatAddress).join(' => ');
   switch (outcome) {
@@ -293,6 +319,8 @@ function localFailure(outcome: RouteOutcome, onward: Route): Error | undefined {
       return new NoTransportError(`no transport for ${where}`);
     case 'mailbox_full':
       return new MailboxFullError(`mailbox full at ${where}`);
+    case 'access_denied':
+      return new AccessDeniedError(`${where} does not accept messages from this sender`);
     case 'empty_onward':
       return new UnknownAddressError('the route is empty');
     case 'stopped':

@@ -1,5 +1,6 @@
 import { LOCAL } from './address.js';
 import { DropCounters, type DropReason } from './drop-counters.js';
+import type { IncomingAccess } from './incoming-access.js';
 import type { Message } from './message.js';
 import type { Transport } from './transport.js';
 
@@ -9,22 +10,30 @@ export type Sink = (msg: Message) => boolean;
 /** What happened to a routed message. */
 export type RouteOutcome = 'delivered' | 'sent' | DropReason;
 
+interface LocalEntry {
+  readonly sink: Sink;
+  /** Undefined lets everyone in, and costs nothing on the hot path. */
+  readonly incoming: IncomingAccess | undefined;
+}
+
 /**
  * PROTOCOL.md §2: look at the head of onward; LOCAL and registered → that
- * sink; another type → its transport; anything else is dropped and counted.
+ * sink, if its access policy lets the message in; another type → its
+ * transport; anything else is dropped and counted.
  */
 export class Router {
   readonly drops = new DropCounters();
-  private readonly sinks = new Map<string, Sink>();
+  private readonly sinks = new Map<string, LocalEntry>();
   private readonly transports = new Map<number, Transport>();
 
   route(msg: Message): RouteOutcome {
     const head = msg.onward[0];
     if (head === undefined) return this.drop('empty_onward');
     if (head.type === LOCAL) {
-      const sink = this.sinks.get(head.value);
-      if (sink === undefined) return this.drop('unknown_address');
-      return sink(msg) ? 'delivered' : this.drop('mailbox_full');
+      const entry = this.sinks.get(head.value);
+      if (entry === undefined) return this.drop('unknown_address');
+      if (entry.incoming !== undefined && !allows(entry.incoming, msg)) return this.drop('access_denied');
+      return entry.sink(msg) ? 'delivered' : this.drop('mailbox_full');
     }
     const transport = this.transports.get(head.type);
     if (transport === undefined) return this.drop('no_transport');
@@ -41,10 +50,10 @@ export class Router {
     return this.sinks.has(name);
   }
 
-  /** Registers a LOCAL address; false if it is taken. */
-  addLocal(name: string, sink: Sink): boolean {
+  /** Registers a LOCAL address, open to whom `incoming` lets in (default: anyone); false if it is taken. */
+  addLocal(name: string, sink: Sink, incoming?: IncomingAccess): boolean {
     if (this.sinks.has(name)) return false;
-    this.sinks.set(name, sink);
+    this.sinks.set(name, { sink, incoming });
     return true;
   }
 
@@ -65,5 +74,14 @@ export class Router {
 
   allTransports(): Transport[] {
     return [...this.transports.values()];
+  }
+}
+
+/** A policy that throws refuses: a bug in a predicate must not let a peer in, nor crash the router. */
+function allows(incoming: IncomingAccess, msg: Message): boolean {
+  try {
+    return incoming(msg) === true;
+  } catch {
+    return false;
   }
 }

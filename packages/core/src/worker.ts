@@ -1,4 +1,5 @@
 import type { Context } from './context.js';
+import type { IncomingAccess } from './incoming-access.js';
 import type { Message } from './message.js';
 
 /**
@@ -25,4 +26,9 @@ export interface WorkerOptions {
   /** How many messages may wait in the mailbox (default: the node's, 10,000). */
   mailboxCapacity?: number;
   mailboxPolicy?: MailboxPolicy;
+  /**
+   * Who may reach the worker (default `IncomingAccess.any`: local senders and
+   * peers alike). Refused messages are dropped and counted `access_denied`.
+   */
+  incoming?: IncomingAccess;
 }

@@ -77,7 +77,7 @@ describe('local routing', () => {
     await node.startWorker('hop', (ctx, msg) => ctx.forward(msg));
     const reply = await node.request(['hop', 'echo'].map((n) => ({ type: 0, value: n })), 'x');
     expect(fromUtf8(reply.payload)).to.equal('x');
-    // the echo replied along [hop, _request.N]; hop forwarded it back to the requester
+    // the echo replied along [hop, _request.<64 random bits>]; hop forwarded it back to the requester
     expect(reply.return.map((a) => a.value)).to.deep.equal(['hop', 'echo']);
   });
 

@@ -127,13 +127,20 @@ function routeBytesSlow(route: Route, from: number): Buffer {
   return bytes;
 }
 
-/** Decodes one frame or throws InvalidFrameError saying what is wrong; `via` is prepended to its return route. */
-export function decodeFrame(bytes: Uint8Array, via?: Address): Frame {
+/**
+ * Decodes one frame or throws InvalidFrameError saying what is wrong; `via`
+ * is prepended to its return route. A route of more than `maxRouteLength`
+ * addresses (onward, or return as sent) is refused before it is looked at.
+ */
+export function decodeFrame(bytes: Uint8Array, via?: Address, maxRouteLength = Infinity): Frame {
   let value: unknown;
   try {
     value = unpackr.unpack(bytes);
   } catch (err) {
     throw new InvalidFrameError(`not MessagePack: ${(err as Error).message}`);
+  }
+  if (Array.isArray(value) && (longerThan(value[1], maxRouteLength) || longerThan(value[2], maxRouteLength))) {
+    throw new InvalidFrameError(`a route of more than ${maxRouteLength} addresses`);
   }
   // The hand-written check is a fast path for FrameSchema (a property test holds them equal);
   // only what it refuses pays for the schema, which says what is wrong.
@@ -155,6 +162,10 @@ export function isFrameShape(value: unknown): boolean {
     isWireRoute(value[2]) &&
     Buffer.isBuffer(value[3])
   );
+}
+
+function longerThan(route: unknown, max: number): boolean {
+  return Array.isArray(route) && route.length > max;
 }
 
 function isWireRoute(value: unknown): boolean {

@@ -1,8 +1,9 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
-import { describeError, type Logger } from '@tessera/core';
+import { type Clock, describeError, type Logger } from '@tessera/core';
 import WebSocket, { WebSocketServer } from 'ws';
+import { ListenerLimits, type ListenerStats } from './listener-limits.js';
 import { type ListenOptions, ListenOptionsSchema, SUBPROTOCOL } from './options.js';
 
 /** A listening WebSocket endpoint. */
@@ -11,22 +12,35 @@ export interface WsListener {
   readonly port: number;
   /** ws://host:port or wss://host:port */
   readonly url: string;
+  /** Connections open and in progress, and what was turned away. */
+  stats(): ListenerStats;
   /** Stops accepting connections (open ones stay). */
   close(): Promise<void>;
 }
 
+export interface ListenerContext {
+  maxMessageSize: number;
+  logger: Logger;
+  clock: Clock;
+}
+
 /**
  * Starts an HTTP(S) server that upgrades only requests offering the
- * `tessera.v1` subprotocol (others get HTTP 400) and passes the hook's test.
+ * `tessera.v1` subprotocol (others get HTTP 400) and passing the hook's test
+ * (401), while fewer than `maxConnections` are in use (503).
  */
 export async function startListener(
   input: ListenOptions,
-  maxMessageSize: number,
-  logger: Logger,
+  { maxMessageSize, logger, clock }: ListenerContext,
   accept: (socket: WebSocket, request: IncomingMessage) => void,
 ): Promise<WsListener> {
   const options = ListenOptionsSchema.parse(input);
-  const server: Server = options.tls === undefined ? createHttpServer() : createHttpsServer(options.tls);
+  const server: Server =
+    options.tls === undefined
+      ? createHttpServer()
+      : createHttpsServer({ ...options.tls, handshakeTimeout: options.handshakeTimeout });
+  const limits = new ListenerLimits(options.maxConnections, options.handshakeTimeout, clock);
+  limits.guard(server, options.tls !== undefined);
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: maxMessageSize,
@@ -39,6 +53,10 @@ export async function startListener(
   });
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
+    if (!limits.admit(socket)) {
+      refuse(socket, 503, 'Service Unavailable', 'too many connections\n');
+      return;
+    }
     void upgrade(request, socket, head).catch((err: unknown) => {
       logger.warn({ err: describeError(err) }, 'upgrade failed');
       refuse(socket, 500, 'Internal Server Error');
@@ -53,7 +71,10 @@ export async function startListener(
       refuse(socket, 401, 'Unauthorized');
       return;
     }
-    wss.handleUpgrade(request, socket, head, (ws) => accept(ws, request));
+    wss.handleUpgrade(request, socket, head, (ws) => {
+      limits.upgraded(socket);
+      accept(ws, request);
+    });
   }
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -72,6 +93,7 @@ export async function startListener(
     host: options.host,
     port,
     url: `${scheme}://${hostInUrl}:${port}`,
+    stats: () => limits.stats(),
     close: () =>
       (closing ??= new Promise<void>((resolve) => {
         // stops accepting at once; upgraded sockets still open belong to their connections,

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { InvalidAddressError } from '@tessera/core';
+import { type Clock, InvalidAddressError, systemClock } from '@tessera/core';
 import { z } from 'zod';
 
 export const SUBPROTOCOL = 'tessera.v1';
@@ -32,6 +32,13 @@ export const WsTransportOptionsSchema = z.object({
   /** Bytes the socket may buffer before messages wait in the connection's queue instead. */
   highWaterMark: z.number().int().positive().default(4 << 20),
   /**
+   * A peer that leaves the socket's buffer at or above `highWaterMark` for
+   * longer than this (ms) is not reading: its connection is terminated.
+   */
+  slowPeerTimeout: z.number().int().positive().default(30_000),
+  /** Addresses at most in a received frame's onward, and in its return route; longer → an invalid frame. */
+  maxRouteLength: z.number().int().positive().max(1_024).default(32),
+  /**
    * Whether a message that arrived from a peer may be sent on to a WS address
    * (a hop through this node, A → B → C). Off for a hub: otherwise anyone who
    * reaches it can make it dial any address.
@@ -42,6 +49,8 @@ export const WsTransportOptionsSchema = z.object({
   /** Milliseconds an outgoing connection may take to open. */
   connectTimeout: z.number().int().positive().default(10_000),
   reconnect: ReconnectSchema.default(ReconnectSchema.parse({})),
+  /** Time for liveness, reconnects, slow peers and handshake timeouts (tests pass a fake one). */
+  clock: z.custom<Clock>(isClock, 'clock must have now, setTimeout and clearTimeout').default(systemClock),
   /** For wss:// peers: extra CA certificates, or false to accept any certificate (development only). */
   clientTls: z
     .object({ ca: z.union([z.string(), z.instanceof(Buffer)]).optional(), rejectUnauthorized: z.boolean().default(true) })
@@ -62,8 +71,29 @@ export const ListenOptionsSchema = z.object({
     .object({ cert: z.union([z.string(), z.instanceof(Buffer)]), key: z.union([z.string(), z.instanceof(Buffer)]) })
     .optional(),
   authenticate: z.custom<UpgradeHook>((v) => typeof v === 'function').optional(),
+  /**
+   * WebSocket connections at most, counting upgrades still in progress;
+   * beyond it an upgrade is refused with HTTP 503. Raw TCP sockets are capped
+   * a little above it (SOCKET_HEADROOM), so half-open sockets cannot take
+   * every file descriptor.
+   */
+  maxConnections: z.number().int().positive().default(4_096),
+  /**
+   * Milliseconds a TCP connection has to finish its upgrade (and, for wss://,
+   * its TLS handshake, which has the same time again) before it is destroyed.
+   */
+  handshakeTimeout: z.number().int().positive().default(10_000),
 });
 export type ListenOptions = z.input<typeof ListenOptionsSchema>;
+export type ResolvedListenOptions = z.output<typeof ListenOptionsSchema>;
+
+/** Raw TCP sockets a listener takes beyond `maxConnections`: room to answer 503, not to exhaust descriptors. */
+export const SOCKET_HEADROOM = 64;
+
+function isClock(v: unknown): v is Clock {
+  const c = v as Partial<Clock> | null;
+  return typeof c === 'object' && c !== null && typeof c.now === 'function' && typeof c.setTimeout === 'function' && typeof c.clearTimeout === 'function';
+}
 
 /**
  * `host:port` → `ws://host:port`; a ws:// or wss:// URL stays as it is.

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { ClosedError, type Message, type Node, QueueFullError, type Transport, WS } from '@tessera/core';
 import type WebSocket from 'ws';
-import { CloseCode, Connection } from './connection.js';
+import { CloseCode } from './close-code.js';
+import { Connection, type ConnectionHooks } from './connection.js';
 import { startListener, type WsListener } from './listener.js';
 import {
   type ListenOptions,
@@ -21,6 +22,24 @@ export interface ConnectionInfo {
   direction: 'incoming' | 'outgoing';
   open: boolean;
   queued: number;
+  /** Bytes the socket holds that are not written out yet. */
+  buffered: number;
+  /** When the peer was last heard from, on the transport's clock (ms). */
+  lastSeen: number;
+}
+
+/** What the transport holds, and what it turned away, over all its listeners. */
+export interface WsTransportStats {
+  incoming: number;
+  outgoing: number;
+  /** Upgrades refused with HTTP 503 (`maxConnections`). */
+  refusedUpgrades: number;
+  /** TCP connections closed at once at the socket cap. */
+  refusedSockets: number;
+  /** TCP connections destroyed for not finishing their handshake (`handshakeTimeout`). */
+  handshakeTimeouts: number;
+  /** Connections terminated because the peer left our writes unread (`slowPeerTimeout`). */
+  slowPeers: number;
 }
 
 /**
@@ -38,6 +57,7 @@ export class WebSocketTransport extends EventEmitter implements Transport {
   private readonly wsListeners: WsListener[] = [];
   private readonly streams = new Set<StatusStream>();
   private nextId = 0;
+  private slowPeers = 0;
   private stopped = false;
 
   constructor(
@@ -52,7 +72,8 @@ export class WebSocketTransport extends EventEmitter implements Transport {
   /** Listens for peers; resolves once the port is bound. */
   async listen(options: ListenOptions = {}): Promise<WsListener> {
     if (this.stopped) throw new ClosedError('transport stopped');
-    const listener = await startListener(options, this.options.maxMessageSize, this.node.logger, (socket, request) =>
+    const context = { maxMessageSize: this.options.maxMessageSize, logger: this.node.logger, clock: this.options.clock };
+    const listener = await startListener(options, context, (socket, request) =>
       this.accept(socket, `${request.socket.remoteAddress ?? '?'}:${request.socket.remotePort ?? 0}`),
     );
     this.wsListeners.push(listener);
@@ -110,8 +131,29 @@ export class WebSocketTransport extends EventEmitter implements Transport {
       direction,
       open: c.isOpen,
       queued: c.queued,
+      buffered: c.buffered,
+      lastSeen: c.lastSeen,
     });
     return [...[...this.incoming].map((c) => info(c, 'incoming')), ...[...this.outgoing.values()].map((c) => info(c, 'outgoing'))];
+  }
+
+  /** Counters: connections held, and those turned away or dropped by the limits. */
+  stats(): WsTransportStats {
+    const totals: WsTransportStats = {
+      incoming: this.incoming.size,
+      outgoing: this.outgoing.size,
+      refusedUpgrades: 0,
+      refusedSockets: 0,
+      handshakeTimeouts: 0,
+      slowPeers: this.slowPeers,
+    };
+    for (const l of this.wsListeners) {
+      const s = l.stats();
+      totals.refusedUpgrades += s.refusedUpgrades;
+      totals.refusedSockets += s.refusedSockets;
+      totals.handshakeTimeouts += s.handshakeTimeouts;
+    }
+    return totals;
   }
 
   /** Connection statuses from now on, as an async iterator (ends when the transport stops). */
@@ -147,8 +189,9 @@ export class WebSocketTransport extends EventEmitter implements Transport {
     connection.attach(socket);
   }
 
-  private hooks() {
+  private hooks(): ConnectionHooks {
     return {
+      slowPeer: () => this.slowPeers++,
       status: (status: ConnectionStatus) => {
         for (const s of this.streams) s.push(status);
         this.emit('status', status);

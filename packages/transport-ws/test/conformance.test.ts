@@ -2,29 +2,11 @@
 // PROTOCOL.md says: no project code on the client side.
 import { expect } from 'chai';
 import { Packr, unpack } from 'msgpackr';
-import WebSocket from 'ws';
 import { echoWorker, Node, silentLogger } from '@tessera/core';
 import { WebSocketTransport, type WsListener } from '@tessera/transport-ws';
+import { closeCode, frame, nextMessage, open, upgradeStatus } from './raw-client.js';
 
 const packr = new Packr({ useRecords: false });
-const frame = (onward: [number, string][], back: [number, string][], payload: Uint8Array) =>
-  packr.pack([1, onward, back, payload]);
-
-function open(url: string, protocols: string | string[] = 'tessera.v1'): Promise<WebSocket> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, protocols);
-    ws.once('open', () => resolve(ws));
-    ws.once('error', reject);
-  });
-}
-
-function nextMessage(ws: WebSocket): Promise<Buffer> {
-  return new Promise((resolve) => ws.once('message', (data: Buffer) => resolve(data)));
-}
-
-function closeCode(ws: WebSocket): Promise<number> {
-  return new Promise((resolve) => ws.once('close', (code) => resolve(code)));
-}
 
 describe('conformance: a bare ws + msgpackr client', () => {
   let node: Node;
@@ -120,21 +102,13 @@ describe('conformance: a bare ws + msgpackr client', () => {
   });
 
   it('refuses an upgrade offering another subprotocol with HTTP 400', async () => {
-    const status = await new Promise<number>((resolve) => {
-      const ws = new WebSocket(listener.url, 'mqtt');
-      ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
-      ws.on('error', () => undefined);
-    });
+    const status = await upgradeStatus(listener.url, 'mqtt');
     expect(status).to.equal(400);
     await stillServes();
   });
 
   it('refuses an upgrade offering no subprotocol with HTTP 400', async () => {
-    const status = await new Promise<number>((resolve) => {
-      const ws = new WebSocket(listener.url);
-      ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
-      ws.on('error', () => undefined);
-    });
+    const status = await upgradeStatus(listener.url, []);
     expect(status).to.equal(400);
     await stillServes();
   });

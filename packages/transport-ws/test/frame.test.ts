@@ -66,6 +66,13 @@ describe('frames (PROTOCOL.md §3)', () => {
     );
   });
 
+  it('refuses a route longer than maxRouteLength, onward or return, and takes one of exactly that length', () => {
+    const hops = (n: number) => Array.from({ length: n }, (_, i) => ({ type: 0, value: `h${i}` }));
+    expect(() => decodeFrame(encodeFrame(hops(9), [], new Uint8Array()), undefined, 8)).to.throw(InvalidFrameError, /more than 8/);
+    expect(() => decodeFrame(encodeFrame([], hops(9), new Uint8Array()), undefined, 8)).to.throw(InvalidFrameError, /more than 8/);
+    expect(decodeFrame(encodeFrame(hops(8), hops(8), new Uint8Array()), route('via')[0], 8).return).to.have.length(9);
+  });
+
   it('refuses a wrong version, a map, a string payload, an address out of range', () => {
     const bad = [
       [2, [], [], new Uint8Array()],

@@ -1,4 +1,5 @@
-import { Node, silentLogger } from '@tessera/core';
+import FakeTimers from '@sinonjs/fake-timers';
+import { type Clock, Node, silentLogger } from '@tessera/core';
 import { type ConnectionStatus, WebSocketTransport, type WsTransportOptions } from '@tessera/transport-ws';
 
 export interface TestNode {
@@ -22,4 +23,14 @@ export function nextStatus(transport: WebSocketTransport, type: ConnectionStatus
     };
     transport.on('status', on);
   });
+}
+
+/** A fake clock (for a transport's or a node's timers), its tick, and its time. */
+export function fakeClock(): { clock: Clock; tick: (ms: number) => void; now: () => number } {
+  const fake = FakeTimers.createClock();
+  return {
+    clock: { now: () => fake.now, setTimeout: fake.setTimeout, clearTimeout: fake.clearTimeout },
+    tick: (ms) => void fake.tick(ms),
+    now: () => fake.now,
+  };
 }

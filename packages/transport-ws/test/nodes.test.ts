@@ -1,12 +1,21 @@
 import { expect } from 'chai';
-import { ConnectionError, echoWorker, fromUtf8, type Node, QueueFullError, route, TimeoutError } from '@tessera/core';
+import WebSocket from 'ws';
+import { type Clock, ConnectionError, echoWorker, fromUtf8, Node, QueueFullError, route, silentLogger, TimeoutError } from '@tessera/core';
+import { WebSocketTransport } from '@tessera/transport-ws';
 import { freePort, waitUntil } from '@tessera/testing';
-import { makeNode, nextStatus, type TestNode } from './helpers.js';
+import { fakeClock, makeNode, nextStatus, type TestNode } from './helpers.js';
 
 describe('nodes over WebSocket', () => {
   const started: TestNode[] = [];
   const start = (name: string, options = {}) => {
     const n = makeNode(name, options);
+    started.push(n);
+    return n;
+  };
+  /** A node whose requests time out on `clock` (its transport keeps real time). */
+  const deviceOnClock = (clock: Clock) => {
+    const node = new Node({ name: 'device', logger: silentLogger, clock });
+    const n = { node, transport: new WebSocketTransport(node) };
     started.push(n);
     return n;
   };
@@ -53,7 +62,7 @@ describe('nodes over WebSocket', () => {
     expect(seenByC).to.have.length(3);
     expect(seenByC[0]).to.match(/^0#ws\.\d+\.[0-9a-f]{12}$/);
     expect(seenByC[1]).to.match(/^0#ws\.\d+\.[0-9a-f]{12}$/);
-    expect(seenByC[2]).to.match(/^0#_request\.\d+$/);
+    expect(seenByC[2]).to.match(/^0#_request\.[0-9a-f]{16}$/);
   });
 
   it('reconnects after the listener restarts, delivering what was queued meanwhile', async () => {
@@ -77,20 +86,26 @@ describe('nodes over WebSocket', () => {
     expect(fromUtf8((await pending).payload)).to.equal('during');
   });
 
-  it('closes a connection whose peer stops answering pings', async () => {
-    const hub = start('hub', { livenessTimeout: 200, pingInterval: 50 });
+  it('closes a connection whose peer stops answering pings (fake clock)', async () => {
+    const { clock, tick } = fakeClock();
+    const hub = start('hub', { livenessTimeout: 200, pingInterval: 50, clock });
     const listener = await hub.transport.listen();
-    const { default: WebSocket } = await import('ws');
+    const connected = nextStatus(hub.transport, 'connected');
     const mute = new WebSocket(listener.url, 'tessera.v1', { autoPong: false });
     const closed = new Promise<number>((resolve) => mute.on('close', (code) => resolve(code)));
+    await connected;
     const disconnected = nextStatus(hub.transport, 'disconnected');
+    tick(200);
+    expect(hub.transport.connections()).to.have.length(1);
+    tick(50);
     await closed;
     expect((await disconnected).type).to.equal('disconnected');
     expect(hub.transport.connections()).to.have.length(0);
   });
 
-  it('keeps a connection whose peer answers pings, however long it is quiet', async () => {
-    const hub = start('hub', { livenessTimeout: 150, pingInterval: 30 });
+  it('keeps a connection whose peer answers pings, however long it is quiet (fake clock)', async () => {
+    const { clock, tick, now } = fakeClock();
+    const hub = start('hub', { livenessTimeout: 150, pingInterval: 50, clock });
     await hub.node.startWorker('echo', echoWorker);
     const listener = await hub.transport.listen();
     const device = start('device');
@@ -100,14 +115,11 @@ describe('nodes over WebSocket', () => {
     device.transport.on('status', (st) => st.type === 'disconnected' && disconnected++);
     hub.transport.on('status', (st) => st.type === 'disconnected' && disconnected++);
     const before = device.transport.connections().map((c) => c.name);
-    // wait for several ping rounds, counted by the peer's pings arriving
-    const { default: WebSocket } = await import('ws');
-    const watcher = new WebSocket(listener.url, 'tessera.v1');
-    await new Promise<void>((resolve) => {
-      let pings = 0;
-      watcher.on('ping', () => ++pings === 8 && resolve());
-    });
-    watcher.close();
+    // twenty ping rounds, ten liveness timeouts: each round waits for the device's pong to reach the hub
+    for (let round = 0; round < 20; round++) {
+      tick(50);
+      await waitUntil('the pong to arrive', () => hub.transport.connections()[0]?.lastSeen === now());
+    }
     expect(fromUtf8((await device.node.request(target, 'still')).payload)).to.equal('still');
     expect(disconnected).to.equal(0);
     expect(device.transport.connections().map((c) => c.name)).to.deep.equal(before);
@@ -165,10 +177,12 @@ describe('nodes over WebSocket', () => {
   it('times out a request to a node without that worker (dropped remotely, never a crash)', async () => {
     const hub = start('hub');
     const listener = await hub.transport.listen();
-    const device: { node: Node } = start('device');
-    const err = await device.node.request(route(`3#127.0.0.1:${listener.port}`, 'nobody'), 'x', { timeout: 300 }).catch((e: unknown) => e);
-    expect(err).to.be.instanceOf(TimeoutError);
-    expect(hub.node.stats().dropped['unknown_address']).to.equal(1);
+    const { clock, tick } = fakeClock();
+    const device = deviceOnClock(clock);
+    const pending = device.node.request(route(`3#127.0.0.1:${listener.port}`, 'nobody'), 'x', { timeout: 300 }).catch((e: unknown) => e);
+    await waitUntil('the hub to drop the request', () => hub.node.stats().dropped['unknown_address'] === 1);
+    tick(300);
+    expect(await pending).to.be.instanceOf(TimeoutError);
   });
 
   it('gives every connection a name never used before, so a lease owner cannot be reused', async () => {
@@ -198,10 +212,12 @@ describe('nodes over WebSocket', () => {
     const lc = await c.transport.listen();
     const b = start('b', { forwarding: false });
     const lb = await b.transport.listen();
-    const a = start('a');
-    const err = await a.node.request(route(`3#127.0.0.1:${lb.port}`, `3#127.0.0.1:${lc.port}`, 'echo'), 'x', { timeout: 300 }).catch((e: unknown) => e);
-    expect(err).to.be.instanceOf(TimeoutError);
-    expect(b.node.stats().dropped['forwarding_refused']).to.equal(1);
+    const { clock, tick } = fakeClock();
+    const a = deviceOnClock(clock);
+    const pending = a.node.request(route(`3#127.0.0.1:${lb.port}`, `3#127.0.0.1:${lc.port}`, 'echo'), 'x', { timeout: 300 }).catch((e: unknown) => e);
+    await waitUntil('b to refuse the hop', () => b.node.stats().dropped['forwarding_refused'] === 1);
+    tick(300);
+    expect(await pending).to.be.instanceOf(TimeoutError);
     expect(b.transport.connections().filter((x) => x.direction === 'outgoing')).to.have.length(0);
   });
 
