@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startInfluxdbLocal, type InfluxdbLocal } from '@tessera/influxdb-local';
@@ -29,6 +29,7 @@ describe('tessera hub + tessera device + tessera lease revoke (child processes)'
   let influx: InfluxdbLocal;
   let hub: Running;
   let hubUrl: string;
+  let sinkDir: string | undefined;
 
   before(async () => {
     influx = await startInfluxdbLocal({ port: 0, org: 'tessera', bucket: 'tessera', token: 'e2e-operator-token' });
@@ -43,6 +44,7 @@ describe('tessera hub + tessera device + tessera lease revoke (child processes)'
   after(async () => {
     await hub?.stop();
     await influx?.close();
+    if (sinkDir !== undefined) rmSync(sinkDir, { recursive: true, force: true });
   });
 
   it('a lease revoked from the CLI mid-run: the device meets 401, gets a new lease, writes on, and no point is lost', async () => {
@@ -78,7 +80,8 @@ describe('tessera hub + tessera device + tessera lease revoke (child processes)'
   });
 
   it('tessera lease watch keeps a file holding a working token, and revokes the lease on exit', async () => {
-    const sink = join(mkdtempSync(join(tmpdir(), 'tessera-watch-')), 'token.txt');
+    sinkDir = mkdtempSync(join(tmpdir(), 'tessera-watch-'));
+    const sink = join(sinkDir, 'token.txt');
     const watch = await start(['lease', 'watch', '--hub', hubUrl, '--sink', sink, '--ttl', '30000'], /acquired lease (\w+)/);
     const id = /acquired lease (\w+)/.exec(watch.stdout())![1]!;
     const content = readFileSync(sink, 'utf8');

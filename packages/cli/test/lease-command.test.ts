@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { writeFileSync, mkdtempSync } from 'node:fs';
+import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '@tessera/testing';
@@ -114,6 +114,7 @@ describe('tessera hub and tessera lease (child processes)', () => {
 
 describe('tessera hub settings', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-cli-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('names the bad field, whichever source it came from', async () => {
     const flag = await tessera(['hub', '--max-ttl', '-5']);

@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { freePort } from './free-port.js';
+import { killOnExit, removeScratchDir, scratchDir } from './leftovers.js';
 
 /** A running influxd (InfluxDB 1.x) with authentication on and one admin user. */
 export interface RunningInfluxd {
@@ -63,13 +63,14 @@ export async function startInfluxd(options: StartInfluxdOptions = {}): Promise<R
 class PortTakenError extends Error {}
 
 async function startOnce(binary: string, startTimeout: number): Promise<RunningInfluxd> {
-  const dir = await mkdtemp(join(tmpdir(), 'tessera-influxd-'));
+  const dir = scratchDir('tessera-influxd-');
   const httpPort = await freePort();
   let rpcPort = await freePort();
   while (rpcPort === httpPort) rpcPort = await freePort();
   await writeFile(join(dir, 'influxdb.conf'), config(dir, httpPort, rpcPort));
 
   const child = spawn(binary, ['run', '-config', join(dir, 'influxdb.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  killOnExit(child);
   let stderr = '';
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
     stderr = (stderr + chunk).slice(-4000);
@@ -77,7 +78,7 @@ async function startOnce(binary: string, startTimeout: number): Promise<RunningI
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const stop = async (): Promise<void> => {
     await kill(child, exited);
-    await rm(dir, { recursive: true, force: true });
+    removeScratchDir(dir);
   };
 
   const url = `http://127.0.0.1:${httpPort}`;

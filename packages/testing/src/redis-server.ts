@@ -1,9 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port.js';
+import { killOnExit, scratchDir } from './leftovers.js';
 
 export interface RedisServerOptions {
   /** Sets `requirepass`; the URL then carries it. */
@@ -26,7 +25,7 @@ export interface RedisServer {
   url: string;
   host: string;
   port: number;
-  /** The server's working directory (kept until the process exits). */
+  /** The server's working directory (kept across restart(), removed when the test process ends). */
   dir: string;
   /** Kills the server and waits for it to exit. Safe to call twice. */
   stop(): Promise<void>;
@@ -35,15 +34,10 @@ export interface RedisServer {
 }
 
 const HOST = '127.0.0.1';
-const live = new Set<ChildProcess>();
-const dirs = new Set<string>();
-let exitHookInstalled = false;
 
 /** Starts a real redis-server on a free loopback port in a temporary directory and waits until it answers PING. */
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
-  installExitHook();
-  const dir = mkdtempSync(join(tmpdir(), 'tessera-redis-'));
-  dirs.add(dir);
+  const dir = scratchDir('tessera-redis-');
   const binary = options.binary ?? process.env['REDIS_SERVER'] ?? 'redis-server';
   let child: ChildProcess | undefined;
   let port = 0;
@@ -141,8 +135,7 @@ async function spawnServer(binary: string, args: string[]): Promise<Spawned> {
       }
     });
     child.once('spawn', () => {
-      live.add(child);
-      child.once('exit', () => live.delete(child));
+      killOnExit(child);
       resolve({ child, output: () => output });
     });
   });
@@ -248,14 +241,4 @@ async function kill(child: ChildProcess): Promise<void> {
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.kill('SIGKILL');
   await exited;
-}
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  // A test run that ends without stop() must not leave servers or directories behind.
-  process.once('exit', () => {
-    for (const child of live) child.kill('SIGKILL');
-    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-  });
 }
