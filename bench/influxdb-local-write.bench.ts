@@ -1,15 +1,15 @@
 // influxdb-local write throughput (points/s): the official client's WriteApi against the
 // same line-protocol batches POSTed with bare node:http. The server runs in its own
 // process (as the demo runs it), so client and server do not share an event loop.
+// Each figure is the median of REPEATS rounds, the three ways taking turns.
 import { spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { InfluxDB, setLogger, type WriteApi } from '@influxdata/influxdb-client';
-import { median, report } from './report.js';
+import { median, REPEATS, report } from './report.js';
 
 const POINTS = 100_000;
 const BATCH = 5_000;
-const ROUNDS = 5;
 const TOKEN = 'bench-operator-token';
 const ORG = 'tessera';
 const BUCKET = 'tessera';
@@ -103,7 +103,7 @@ try {
   };
   const results: Record<keyof typeof modes, number[]> = { clientGzip: [], clientPlain: [], bare: [] };
   for (const run of Object.values(modes)) await run(); // warm-up: first inserts, JIT
-  for (let round = 0; round < ROUNDS; round++) {
+  for (let round = 0; round < REPEATS; round++) {
     for (const [name, run] of Object.entries(modes) as Array<[keyof typeof modes, () => Promise<void>]>) results[name].push(await pointsPerSecond(run));
   }
 
@@ -112,8 +112,8 @@ try {
   if (count !== POINTS / 100) throw new Error(`expected ${POINTS / 100} points of host h0, found ${count}`);
 
   const baseline = `the same ${BATCH}-line batches POSTed with bare node:http (keep-alive, all batches in flight, no gzip)`;
-  report({ name: `influxdb-local write, official client WriteApi (batches of ${BATCH}, gzip as by default)`, value: median(results.clientGzip), unit: 'points/s', baseline, baselineValue: median(results.bare) });
-  report({ name: `influxdb-local write, official client WriteApi (batches of ${BATCH}, gzip off)`, value: median(results.clientPlain), unit: 'points/s', baseline, baselineValue: median(results.bare) });
+  report({ name: `influxdb-local write, official client WriteApi (batches of ${BATCH}, gzip as by default)`, value: median(results.clientGzip), unit: 'points/s', baseline, baselineValue: median(results.bare), repeats: REPEATS });
+  report({ name: `influxdb-local write, official client WriteApi (batches of ${BATCH}, gzip off)`, value: median(results.clientPlain), unit: 'points/s', baseline, baselineValue: median(results.bare), repeats: REPEATS });
 } finally {
   agent.destroy();
   await server.stop();
