@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { InvalidAddressError } from './errors.js';
 
-/** Address types of PROTOCOL.md §1. 16..63 are for add-ons, 64..255 for users. */
+/** Address types of docs/protocol.md §1. 16..63 are for add-ons, 64..255 for users. */
 export const LOCAL = 0;
 export const TCP = 1;
 export const UDP = 2;

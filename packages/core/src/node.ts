@@ -161,7 +161,7 @@ export class Node {
     });
   }
 
-  /** Routes a whole message (PROTOCOL.md §2). Transports call this for what they receive. */
+  /** Routes a whole message (docs/protocol.md §2). Transports call this for what they receive. */
   route(msg: Message): RouteOutcome {
     if (this.stateValue === 'stopped') return this.router.drop('stopped');
     return this.router.route(msg);

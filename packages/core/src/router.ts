@@ -17,7 +17,7 @@ interface LocalEntry {
 }
 
 /**
- * PROTOCOL.md §2: look at the head of onward; LOCAL and registered → that
+ * docs/protocol.md §2: look at the head of onward; LOCAL and registered → that
  * sink, if its access policy lets the message in; another type → its
  * transport; anything else is dropped and counted.
  */

@@ -16,7 +16,7 @@ import {
 const anyAddress = fc.record({ type: fc.integer({ min: 0, max: 255 }), value: fc.string() });
 
 describe('addresses and routes', () => {
-  it('reads the text forms of PROTOCOL.md §1', () => {
+  it('reads the text forms of docs/protocol.md §1', () => {
     expect(parseAddress('0#token_lease')).to.deep.equal({ type: LOCAL, value: 'token_lease' });
     expect(parseAddress('3#hub.example:4000')).to.deep.equal({ type: WS, value: 'hub.example:4000' });
     expect(parseAddress('echo')).to.deep.equal({ type: LOCAL, value: 'echo' });

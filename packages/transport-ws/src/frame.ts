@@ -3,7 +3,7 @@ import { Packr, Unpackr } from 'msgpackr';
 import { z } from 'zod';
 
 /**
- * PROTOCOL.md §3: one transport message is the MessagePack array
+ * docs/protocol.md §3: one transport message is the MessagePack array
  * `[version, onward, return, payload]`; addresses are `[uint, str]`, the
  * payload is `bin`. Standard MessagePack only: no records, no extensions.
  */

@@ -43,7 +43,7 @@ export interface WsTransportStats {
 }
 
 /**
- * The WebSocket transport (address type 3, PROTOCOL.md §3). It both listens
+ * The WebSocket transport (address type 3, docs/protocol.md §3). It both listens
  * and connects; outgoing connections are made on first use and reused.
  * Emits `status` with a ConnectionStatus.
  */

@@ -1,5 +1,5 @@
 // Talks to a node with nothing but `ws` and `msgpackr`, byte for byte as
-// PROTOCOL.md says: no project code on the client side.
+// docs/protocol.md says: no project code on the client side.
 import { expect } from 'chai';
 import { Packr, unpack } from 'msgpackr';
 import { echoWorker, Node, silentLogger } from '@tessera/core';

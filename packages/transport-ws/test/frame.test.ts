@@ -7,7 +7,7 @@ import { pack } from 'msgpackr';
 const anyAddress = fc.record({ type: fc.integer({ min: 0, max: 255 }), value: fc.string() });
 const anyRoute = fc.array(anyAddress, { maxLength: 5 });
 
-describe('frames (PROTOCOL.md §3)', () => {
+describe('frames (docs/protocol.md §3)', () => {
   it('encodes [1, onward, return, payload] as the spec shows it', () => {
     const bytes = encodeFrame(route('echo'), [], new Uint8Array([1, 2, 3]));
     // 94: array of 4; 01: version; 91 92 00 a4 "echo": [[0,"echo"]]; 90: []; c4 03 01 02 03: bin
