@@ -145,7 +145,10 @@ describe('hub settings: whole numbers are parsed strictly from every source', ()
   });
 });
 
-describe('tessera commands: a bad setting exits 2 naming it as the user wrote it', () => {
+describe('tessera commands: a bad setting exits 2 naming it as the user wrote it', function () {
+  // each check starts a tessera process: seconds apiece on a loaded machine
+  this.timeout(180_000);
+
   it('tessera hub: a bad switch from flag, env, JSON or YAML', async () => {
     const flag = await tessera(['hub', '--insecure', 'maybe']);
     expect(flag.code).to.equal(2);
