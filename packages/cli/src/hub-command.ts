@@ -54,6 +54,7 @@ export function hubCommand(): Command {
     .option('--forward [bool]', "let peers' messages hop on to other WS addresses through this hub [TESSERA_FORWARD] (default off)")
     .option('--address <name>', 'LOCAL address of the lease worker [TESSERA_ADDRESS] (default token_lease)')
     .option('--log-level <level>', 'debug | info | warn | error | silent [TESSERA_LOG_LEVEL] (default info)')
+    .addHelpText('after', '\nA switch (--insecure, --forward) alone is on; with a value, and in env and config files, it takes\ntrue/false, yes/no, on/off or 1/0 and nothing else.')
     .option('--config <file>', 'JSON or YAML config file [TESSERA_CONFIG]')
     .option('--profile <name>', 'profile of the config file to use [TESSERA_PROFILE]')
     .action(async (opts: HubCommandOptions) => {

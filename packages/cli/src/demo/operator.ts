@@ -36,7 +36,8 @@ const EARLIEST_RENEWAL = 0.6;
  * after a device's write, only while that device's next renewal is more than an
  * interval and a half away (a renewal would replace a revoked lease before any
  * write met it), and waits until the device meets the act before the next one.
- * Should a device still replace the lease first, the act is tried again.
+ * Should the device still write with a new lease first, the act is tried again
+ * (after any other act waiting: a deactivation survives renewals).
  */
 export class DemoOperator {
   private readonly wanted: OperatorAct[] = [];
@@ -61,17 +62,17 @@ export class DemoOperator {
   /** A device holds a lease (got, replaced or renewed). */
   leaseHeld(device: string, lease: { id: string; expires: string }, now = Date.now()): void {
     this.leases.set(device, { id: lease.id, since: now, expires: Date.parse(lease.expires) });
-    const acting = this.acting;
-    if (acting !== undefined && acting.device === device && acting.leaseId !== lease.id) {
-      // replaced before any write met the act (a late renewal found the lease revoked): act again
-      this.acting = undefined;
-      this.wanted.unshift(acting.act);
-      this.options.show(`${device} replaced lease ${shortId(acting.leaseId)} before writing with it; the operator tries again`);
-    }
   }
 
   /** A device's write went through with `leaseId`: if an act is due and the moment is good, act now. */
   written(device: string, leaseId: string, now = Date.now()): void {
+    const acting = this.acting;
+    if (acting !== undefined && acting.device === device && acting.leaseId !== leaseId) {
+      // it writes with another lease now: a renewal found the revoked one and replaced it before a write met it
+      this.acting = undefined;
+      this.plan(acting.act);
+      this.options.show(`${device} replaced lease ${shortId(acting.leaseId)} before a write met it; the operator tries again`);
+    }
     const act = this.wanted[0];
     if (act === undefined || this.acting !== undefined || this.stopped) return;
     if (this.deviceCount() > 1 && device === this.lastDevice) return;
@@ -90,7 +91,7 @@ export class DemoOperator {
       if (this.stopped) return;
       this.options.show(`${act} of ${shortId(leaseId)} failed: ${err instanceof Error ? err.message : String(err)}; trying again`);
       if (this.acting?.leaseId === leaseId) this.acting = undefined;
-      this.wanted.unshift(act);
+      this.plan(act);
     });
   }
 
