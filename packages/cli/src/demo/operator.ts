@@ -68,7 +68,7 @@ export class DemoOperator {
   written(device: string, leaseId: string, now = Date.now()): void {
     const acting = this.acting;
     if (acting !== undefined && acting.device === device && acting.leaseId !== leaseId) {
-      // it writes with another lease now: a renewal found the revoked one and replaced it before a write met it
+      // it writes with another lease now: a renewal found the revoked lease gone, or the maximum TTL replaced it, before a write met the act
       this.acting = undefined;
       this.plan(acting.act);
       this.options.show(`${device} replaced lease ${shortId(acting.leaseId)} before a write met it; the operator tries again`);
