@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { type HubConfig, HubConfigSchema } from './hub/hub-config.js';
 import { startHub } from './hub/start-hub.js';
 import { cliLogger } from './logger.js';
-import { parseBoolean, resolveSettings, type SettingSpec } from './settings/resolve.js';
+import { resolveSettings, type SettingSpec } from './settings/resolve.js';
 import { onShutdownSignal } from './shutdown.js';
 
 /** The hub's settings: key, flag, env variable. */
@@ -17,11 +17,24 @@ export const HUB_SETTINGS: readonly SettingSpec[] = [
   { key: 'minTtl', flag: 'min-ttl', env: 'TESSERA_MIN_TTL' },
   { key: 'maxTtl', flag: 'max-ttl', env: 'TESSERA_MAX_TTL' },
   { key: 'metrics', flag: 'metrics', env: 'TESSERA_METRICS' },
-  { key: 'insecure', flag: 'insecure', env: 'TESSERA_INSECURE', parse: parseBoolean },
-  { key: 'forward', flag: 'forward', env: 'TESSERA_FORWARD', parse: parseBoolean },
+  { key: 'insecure', flag: 'insecure', env: 'TESSERA_INSECURE' },
+  { key: 'forward', flag: 'forward', env: 'TESSERA_FORWARD' },
   { key: 'address', flag: 'address', env: 'TESSERA_ADDRESS' },
   { key: 'logLevel', flag: 'log-level', env: 'TESSERA_LOG_LEVEL' },
 ];
+
+/** What commander hands the hub's action: the flags given (switches as `true` or their text), `--config` and `--profile`. */
+export type HubCommandOptions = Record<string, unknown> & { config?: string; profile?: string };
+
+/** The hub's configuration from its flags, env and config file (a SettingsError names a bad field as the user wrote it). */
+export function resolveHubConfig(opts: HubCommandOptions, env: NodeJS.ProcessEnv): HubConfig {
+  return resolveSettings(HubConfigSchema, HUB_SETTINGS, {
+    cli: opts,
+    env,
+    configPath: opts.config ?? env['TESSERA_CONFIG'],
+    profile: opts.profile ?? env['TESSERA_PROFILE'],
+  });
+}
 
 /** `tessera hub`: a WebSocket listener, the echo worker, and token_lease over the configured cloud and storage. */
 export function hubCommand(): Command {
@@ -37,27 +50,24 @@ export function hubCommand(): Command {
     .option('--min-ttl <ms>', 'smallest TTL a request may name [TESSERA_MIN_TTL] (default 1000)')
     .option('--max-ttl <ms>', 'longest a lease may live, renewals included [TESSERA_MAX_TTL] (default 86400000)')
     .option('--metrics <host:port>', 'serve /health and Prometheus /metrics there [TESSERA_METRICS]')
-    .option('--insecure', 'accept anonymous callers, who share one owner and see all leases (development only) [TESSERA_INSECURE]')
-    .option('--forward', "let peers' messages hop on to other WS addresses through this hub [TESSERA_FORWARD] (default off)")
+    .option('--insecure [bool]', 'accept anonymous callers, who share one owner and see all leases (development only) [TESSERA_INSECURE]')
+    .option('--forward [bool]', "let peers' messages hop on to other WS addresses through this hub [TESSERA_FORWARD] (default off)")
     .option('--address <name>', 'LOCAL address of the lease worker [TESSERA_ADDRESS] (default token_lease)')
     .option('--log-level <level>', 'debug | info | warn | error | silent [TESSERA_LOG_LEVEL] (default info)')
+    .addHelpText('after', '\nA switch (--insecure, --forward) alone is on; with a value, and in env and config files, it takes\ntrue/false, yes/no, on/off or 1/0 and nothing else.')
     .option('--config <file>', 'JSON or YAML config file [TESSERA_CONFIG]')
     .option('--profile <name>', 'profile of the config file to use [TESSERA_PROFILE]')
-    .action(async (opts: Record<string, unknown> & { config?: string; profile?: string }) => {
-      const config: HubConfig = resolveSettings(HubConfigSchema, HUB_SETTINGS, {
-        cli: opts,
-        env: process.env,
-        configPath: opts.config ?? process.env['TESSERA_CONFIG'],
-        profile: opts.profile ?? process.env['TESSERA_PROFILE'],
-      });
+    .action(async (opts: HubCommandOptions) => {
+      const config = resolveHubConfig(opts, process.env);
       const logger = cliLogger(config.logLevel, 'tessera-hub');
       if (config.insecure) logger.warn({}, 'insecure: anonymous callers share one owner and see every lease; for development only');
       const hub = await startHub(config, logger);
       const lines = [`tessera hub listening on ${hub.listener.url}`, `lease worker: 0#${config.address} (storage ${describeStorage(config.storage)}, cloud ${config.cloud})`];
       if (hub.influx) lines.push(`influxdb-local: ${hub.influx.url} org=${hub.influx.org} bucket=${hub.influx.bucket} (in-process)`);
       if (hub.metricsUrl) lines.push(`metrics: ${hub.metricsUrl}/metrics, health: ${hub.metricsUrl}/health`);
-      process.stdout.write(lines.join('\n') + '\n');
+      // before saying it listens: whoever reads that may stop it at once
       onShutdownSignal(() => hub.stop());
+      process.stdout.write(lines.join('\n') + '\n');
     });
 }
 

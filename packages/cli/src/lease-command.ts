@@ -4,6 +4,7 @@ import { routeTo, WebSocketTransport } from '@tessera/transport-ws';
 import { Command, Option } from 'commander';
 import { leaseTable } from './lease-table.js';
 import { leaseWatchCommand } from './lease-watch.js';
+import { wholeNumberFrom } from './settings/values.js';
 
 /** Exit codes of `tessera lease`. */
 export const EXIT = { ok: 0, failure: 1, usage: 2, unreachable: 3 } as const;
@@ -66,8 +67,8 @@ function createRequest(opts: LeaseOptions): object {
 
 function ttlField(ttl: string | undefined): { ttl?: number } {
   if (ttl === undefined) return {};
-  const n = Number(ttl);
-  if (!Number.isInteger(n) || n <= 0) usage(`--ttl must be a positive whole number of milliseconds, got "${ttl}"`);
+  const n = wholeNumberFrom(ttl);
+  if (n === undefined || n <= 0) usage(`--ttl must be a positive whole number of milliseconds, got "${ttl}"`);
   return { ttl: n };
 }
 
@@ -77,8 +78,8 @@ function usage(message: string): never {
 }
 
 async function run(opts: LeaseOptions, request: object): Promise<void> {
-  const timeout = Number(opts.timeout);
-  if (!Number.isInteger(timeout) || timeout <= 0) usage(`--timeout must be a positive whole number of milliseconds`);
+  const timeout = wholeNumberFrom(opts.timeout);
+  if (timeout === undefined || timeout <= 0) usage(`--timeout must be a positive whole number of milliseconds`);
   let to;
   try {
     to = routeTo(opts.hub, opts.address);

@@ -2,13 +2,14 @@ import { Node, silentLogger } from '@tessera/core';
 import { LeaseClient } from '@tessera/lease-client';
 import { routeTo, WebSocketTransport } from '@tessera/transport-ws';
 import { Command, Option } from 'commander';
+import { positiveWholeNumber } from './settings/values.js';
 import { onShutdownSignal } from './shutdown.js';
 
 interface WatchOptions {
   hub: string;
   address: string;
   sink: string;
-  ttl?: string;
+  ttl?: number;
   cache?: string;
   cacheKeyFile?: string;
   keep?: boolean;
@@ -24,13 +25,12 @@ export function leaseWatchCommand(): Command {
     .requiredOption('--sink <file>', 'file that always holds the current token and a newline (mode 0600)')
     .addOption(new Option('--hub <url>', 'the hub: ws://host:port, host:port or a route').env('TESSERA_HUB').default('ws://127.0.0.1:4000'))
     .option('--address <name>', 'LOCAL address of the lease worker on the hub', 'token_lease')
-    .option('--ttl <ms>', 'requested TTL in milliseconds')
+    .addOption(new Option('--ttl <ms>', 'requested TTL in milliseconds').argParser(positiveWholeNumber))
     .option('--cache <file>', 'keep the lease in this AES-256-GCM encrypted file across restarts')
     .option('--cache-key-file <file>', 'the key of that file (created, 0600, if missing; default <cache>.key)')
     .option('--keep', 'do not revoke the lease on exit')
     .action(async (opts: WatchOptions) => {
-      const ttl = opts.ttl === undefined ? undefined : Number(opts.ttl);
-      if (ttl !== undefined && (!Number.isInteger(ttl) || ttl <= 0)) throw new Error(`--ttl must be a positive whole number of milliseconds, got "${opts.ttl}"`);
+      const { ttl } = opts;
       const node = new Node({ name: 'tessera-lease-watch', logger: silentLogger });
       new WebSocketTransport(node);
       const client = new LeaseClient({

@@ -1,22 +1,17 @@
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
+import { positiveNumber, positiveWholeNumber } from '../settings/values.js';
 import { runDemo } from './run-demo.js';
-
-const positive = (name: string) => (text: string) => {
-  const n = Number(text);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive number.`);
-  return n;
-};
 
 /** `tessera demo`: what `npm start` runs. */
 export function demoCommand(): Command {
   return new Command('demo')
-    .description('run influxdb-local, a hub and devices with short TTLs, and show leases issued, renewed, expired and revoked')
-    .addOption(new Option('--duration <s>', 'end by itself after this many seconds, with a summary').env('TESSERA_DEMO_DURATION').argParser(positive('--duration')))
-    .addOption(new Option('--devices <n>', 'how many devices').env('TESSERA_DEMO_DEVICES').argParser(positive('--devices')).default(3))
-    .addOption(new Option('--ttl <ms>', 'lease TTL the devices ask for').env('TESSERA_DEMO_TTL').argParser(positive('--ttl')).default(6_000))
-    .addOption(new Option('--max-ttl <ms>', "the hub's maximum TTL: leases reach it and are replaced").env('TESSERA_DEMO_MAX_TTL').argParser(positive('--max-ttl')).default(15_000))
-    .addOption(new Option('--interval <ms>', 'milliseconds between a device’s points').env('TESSERA_DEMO_INTERVAL').argParser(positive('--interval')).default(1_000))
-    .addOption(new Option('--revoke-every <s>', 'seconds between revocations from outside').env('TESSERA_DEMO_REVOKE_EVERY').argParser(positive('--revoke-every')).default(10))
+    .description('run influxdb-local, a hub and devices with short TTLs: leases issued, renewed, expired and revoked; a 401 and a 403 met and recovered from')
+    .addOption(new Option('--duration <s>', 'end by itself after this many seconds, with a summary').env('TESSERA_DEMO_DURATION').argParser(positiveNumber))
+    .addOption(new Option('--devices <n>', 'how many devices').env('TESSERA_DEMO_DEVICES').argParser(positiveWholeNumber).default(3))
+    .addOption(new Option('--ttl <ms>', 'lease TTL the devices ask for').env('TESSERA_DEMO_TTL').argParser(positiveWholeNumber).default(6_000))
+    .addOption(new Option('--max-ttl <ms>', "the hub's maximum TTL: leases reach it and are replaced").env('TESSERA_DEMO_MAX_TTL').argParser(positiveWholeNumber).default(15_000))
+    .addOption(new Option('--interval <ms>', 'milliseconds between a device’s points').env('TESSERA_DEMO_INTERVAL').argParser(positiveWholeNumber).default(1_000))
+    .addOption(new Option('--revoke-every <s>', "seconds between the operator's later acts (the first two, a revoke and a deactivation, come at once)").env('TESSERA_DEMO_REVOKE_EVERY').argParser(positiveNumber).default(10))
     .option('--timeline', 'print a timeline even on a terminal')
     .action(async (opts: { duration?: number; devices: number; ttl: number; maxTtl: number; interval: number; revokeEvery: number; timeline?: boolean }) => {
       const abort = new AbortController();
@@ -24,7 +19,7 @@ export function demoCommand(): Command {
       process.once('SIGTERM', () => abort.abort());
       const summary = await runDemo({
         ...(opts.duration === undefined ? {} : { duration: opts.duration }),
-        devices: Math.floor(opts.devices),
+        devices: opts.devices,
         ttl: opts.ttl,
         maxTtl: Math.max(opts.maxTtl, opts.ttl),
         interval: opts.interval,

@@ -12,7 +12,9 @@ export interface DeviceRow {
   lease: string;
   expires: number | undefined;
   written: number;
-  authFailures: number;
+  /** 401s (token gone) and 403s (token inactive) the device met. */
+  met401: number;
+  met403: number;
   leases: number;
   lost: number;
 }
@@ -22,7 +24,7 @@ export interface DemoSnapshot {
   hubUrl: string;
   influxUrl: string;
   devices: DeviceRow[];
-  hub: { issued: number; renewed: number; expired: number; revokedOnRequest: number; latenessP99: number };
+  hub: { issued: number; renewed: number; expired: number; revokedOnRequest: number; outside: number; deactivated: number; latenessP99: number };
   recent: DemoEvent[];
 }
 
@@ -32,8 +34,14 @@ export interface DemoSummary {
   leasesRenewed: number;
   leasesRevoked: number;
   leasesExpired: number;
+  /** Leases the operator revoked through the hub: the next write with one meets a 401. */
   revokedFromOutside: number;
-  authFailures: number;
+  /** Tokens the operator set inactive in InfluxDB: the next write with one meets a 403. */
+  deactivatedInInfluxdb: number;
+  /** 401 answers the devices met (each reported, replaced, replayed). */
+  met401: number;
+  /** 403 answers the devices met. */
+  met403: number;
   pointsWritten: number;
   pointsInInfluxdb: number;
   pointsLost: number;

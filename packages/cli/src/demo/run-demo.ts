@@ -1,8 +1,11 @@
+import { InfluxDB } from '@influxdata/influxdb-client';
+import { AuthorizationsAPI } from '@influxdata/influxdb-client-apis';
 import { type Logger, silentLogger } from '@tessera/core';
 import { type Device, startDevice } from '@tessera/device';
 import { HubConfigSchema } from '../hub/hub-config.js';
 import { type Hub, startHub } from '../hub/start-hub.js';
 import { type DemoEvent, type DemoSnapshot, type DemoSummary, seconds, shortId } from './demo-event.js';
+import { DemoOperator, type OperatorAct } from './operator.js';
 import { StatusView } from './status-view.js';
 import { TimelineView } from './timeline-view.js';
 
@@ -16,7 +19,7 @@ export interface DemoOptions {
   maxTtl: number;
   /** Milliseconds between a device's points. */
   interval: number;
-  /** Seconds between revocations "from outside". */
+  /** Seconds between the operator's acts after the first two (a revocation from outside, then a deactivation, in turn). */
   revokeEvery: number;
   out: { write(text: string): unknown };
   /** Redraw a status view in place (a terminal) or print a timeline. */
@@ -29,8 +32,10 @@ const MEASUREMENT = 'device_metrics';
 
 /**
  * The whole mission in one process: an influxdb-local, a hub and devices with
- * short TTLs; leases issued, renewed, expired and revoked; a lease revoked from
- * outside now and then, which a device meets as a 401 and recovers from.
+ * short TTLs; leases issued, renewed, expired and revoked. Within seconds an
+ * operator revokes one device's lease from outside (its next write meets a 401)
+ * and deactivates another's token in InfluxDB (a 403); each device reports the
+ * lease, gets a new one and replays. Then one act every `revokeEvery` seconds.
  */
 export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   const started = Date.now();
@@ -50,7 +55,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   const influx = hub.influx!;
   const view = options.tty ? new StatusView(options.out) : new TimelineView(options.out);
   const recent: DemoEvent[] = [];
-  const tally = { issued: 0, renewed: 0, expired: 0, revokedOnRequest: 0, outside: 0 };
+  const tally = { issued: 0, renewed: 0, expired: 0, revokedOnRequest: 0, outside: 0, deactivated: 0 };
+  const met = new Map<string, { unauthorized: number; forbidden: number }>(); // device id → 401s and 403s it met
   const show = (source: string, kind: DemoEvent['kind'], text: string) => {
     const e: DemoEvent = { at: elapsed(), source, kind, text };
     recent.push(e);
@@ -87,6 +93,24 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   ]);
 
   const devices: Device[] = [];
+  const authorizations = new AuthorizationsAPI(new InfluxDB({ url: influx.url, token: influx.token }));
+  const operator = new DemoOperator(
+    {
+      interval: options.interval,
+      ttl: options.ttl,
+      revoke: async (leaseId) => {
+        await hub.service.revoke({ owner: 'operator', admin: true }, leaseId);
+        tally.outside++;
+      },
+      // what an operator does in the InfluxDB UI or with `influx auth inactive`: the token stays, refused (403)
+      deactivate: async (leaseId) => {
+        await authorizations.patchAuthorizationsID({ authID: leaseId, body: { status: 'inactive' } });
+        tally.deactivated++;
+      },
+      show: (text) => show('operator', 'outside', text),
+    },
+    () => devices.length,
+  );
   for (let i = 1; i <= options.devices; i++) {
     const id = `device-${i}`;
     const device = await startDevice({
@@ -101,36 +125,40 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       logger,
     });
     devices.push(device);
+    const counts = { unauthorized: 0, forbidden: 0 };
+    met.set(id, counts);
     const current = device.stats().lease;
     if (current) {
       owners.set(current.id, id);
       held.set(id, { id: current.id, expires: Date.parse(current.expires) });
+      operator.leaseHeld(id, current);
     }
     device.on('lease', ({ lease, reason }) => {
       owners.set(lease.id, id);
       held.set(id, { id: lease.id, expires: Date.parse(lease.expires) });
+      operator.leaseHeld(id, lease);
       if (reason !== 'renewed') show(id, 'info', `now holds lease ${shortId(lease.id)} (${reason})`);
     });
-    device.on('auth-failure', (e) => show(id, 'auth-failure', `InfluxDB answered ${e.status} to lease ${shortId(e.leaseId)}: reporting it, ${e.points} point(s) to replay`));
+    device.on('point-written', (p) => operator.written(id, p.leaseId));
+    device.on('auth-failure', (e) => {
+      if (e.status === 401) counts.unauthorized++;
+      else counts.forbidden++;
+      operator.authFailure(e.leaseId);
+      const why = e.status === 401 ? 'the token is gone' : 'the token is inactive';
+      show(id, 'auth-failure', `InfluxDB answered ${e.status} to lease ${shortId(e.leaseId)} (${why}): reporting it, ${e.points} point(s) to replay`);
+    });
     device.on('token-swapped', (e) => show(id, 'swapped', `token swapped ${shortId(e.from)} → ${shortId(e.to)}; writes go on`));
     device.on('point-lost', (e) => show(id, 'info', `point ${e.seq} LOST: ${e.reason}`));
   }
 
-  let round = 0;
-  const revokeFromOutside = async () => {
-    const device = devices[round++ % devices.length]!;
-    const lease = device.stats().lease;
-    if (lease === undefined) return;
-    const id = owners.get(lease.id) ?? 'a device';
-    tally.outside++;
-    show('operator', 'outside', `revokes ${id}'s lease ${shortId(lease.id)} from outside (as if it leaked)`);
-    await hub.service.revoke({ owner: 'operator', admin: true }, lease.id).catch((err: unknown) => show('operator', 'info', `revoke failed: ${(err as Error).message}`));
-  };
-  const firstRevoke = Math.min(options.revokeEvery, (options.duration ?? Infinity) * 0.4) * 1000;
-  let revokeTimer = setTimeout(function again() {
-    void revokeFromOutside();
-    revokeTimer = setTimeout(again, options.revokeEvery * 1000);
-  }, firstRevoke);
+  // one of each at once, so every run shows both within seconds; then one act every revokeEvery seconds, in turn
+  operator.plan('revoke');
+  operator.plan('deactivate');
+  let next: OperatorAct = 'revoke';
+  const actTimer = setInterval(() => {
+    operator.plan(next);
+    next = next === 'revoke' ? 'deactivate' : 'revoke';
+  }, options.revokeEvery * 1000);
   const snapshot = (): DemoSnapshot => {
     const lateness = hub.service.stats().lateness;
     return {
@@ -145,7 +173,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
           lease: lease?.id ?? '-',
           expires: lease?.expires,
           written: s.pointsWritten,
-          authFailures: s.authFailures,
+          met401: met.get(`device-${i + 1}`)?.unauthorized ?? 0,
+          met403: met.get(`device-${i + 1}`)?.forbidden ?? 0,
           leases: s.leasesUsed,
           lost: s.pointsLost,
         };
@@ -164,7 +193,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     });
   });
 
-  clearTimeout(revokeTimer);
+  clearInterval(actTimer);
+  operator.stop();
   if (redraw) clearInterval(redraw);
   if (options.tty) (view as StatusView).draw(snapshot());
   const stats = [];
@@ -182,7 +212,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     leasesRevoked: tally.expired + tally.revokedOnRequest,
     leasesExpired: tally.expired,
     revokedFromOutside: tally.outside,
-    authFailures: stats.reduce((n, s) => n + s.authFailures, 0),
+    deactivatedInInfluxdb: tally.deactivated,
+    met401: [...met.values()].reduce((n, m) => n + m.unauthorized, 0),
+    met403: [...met.values()].reduce((n, m) => n + m.forbidden, 0),
     pointsWritten,
     pointsInInfluxdb,
     pointsLost: unwritten + Math.max(0, pointsWritten - pointsInInfluxdb),

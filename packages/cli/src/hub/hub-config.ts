@@ -1,7 +1,8 @@
 import { z } from 'zod';
+import { BooleanSetting, WholeNumberSetting } from '../settings/values.js';
 
 const HostPort = z.string().regex(/^(?:\[[^\]]+\]|[^:\s]+):\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:4000');
-const Ms = z.coerce.number().int('must be a whole number of milliseconds').positive('must be positive');
+const Ms = WholeNumberSetting.pipe(z.number().positive('must be positive'));
 
 /** Everything `tessera hub` (and `startHub`) needs; each field also has a command-line flag and an env variable. */
 export const HubConfigSchema = z
@@ -24,9 +25,9 @@ export const HubConfigSchema = z
     /** Health and Prometheus metrics endpoint, host:port; off when unset. */
     metrics: HostPort.optional(),
     /** Accept anonymous callers, who then share one owner and see every lease (development only). */
-    insecure: z.coerce.boolean().default(false),
+    insecure: BooleanSetting.default(false),
     /** Let messages from peers hop on to other WS addresses through this hub (off: nobody can make it dial out). */
-    forward: z.coerce.boolean().default(false),
+    forward: BooleanSetting.default(false),
     /** LOCAL address of the lease worker. */
     address: z.string().min(1).default('token_lease'),
     /** Log level. */

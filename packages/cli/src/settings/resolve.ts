@@ -58,10 +58,3 @@ export function resolveSettings<S extends z.ZodType>(schema: S, specs: readonly 
   return result.data;
 }
 
-/** `true`/`false`/`1`/`0`/`yes`/`no` from env or file text. */
-export function parseBoolean(text: string): boolean | string {
-  const t = text.trim().toLowerCase();
-  if (['1', 'true', 'yes', 'on'].includes(t)) return true;
-  if (['0', 'false', 'no', 'off'].includes(t)) return false;
-  return text;
-}
