@@ -5,7 +5,11 @@ import { Command, Option } from 'commander';
 import { leaseTable } from './lease-table.js';
 import { leaseWatchCommand } from './lease-watch.js';
 
-/** Exit codes of `tessera lease`. */
+/**
+ * Exit codes of `tessera lease`: 1 the hub refused (any failure code but
+ * `unavailable`), 3 the hub did not answer or answered `unavailable` (try
+ * again later). Decided on the response's `code` (docs/protocol.md §4).
+ */
 export const EXIT = { ok: 0, failure: 1, usage: 2, unreachable: 3 } as const;
 
 interface LeaseOptions {
@@ -99,8 +103,9 @@ async function run(opts: LeaseOptions, request: object): Promise<void> {
   }
   await node.stop({ timeout: 100 });
   if (response.result !== 'success') {
-    process.stderr.write(`tessera lease: ${response.message ?? 'failure'}\n`);
-    process.exit(EXIT.failure);
+    const code = response.code ?? 'internal';
+    process.stderr.write(`tessera lease: ${response.message ?? 'failure'} (${code})\n`);
+    process.exit(code === 'unavailable' ? EXIT.unreachable : EXIT.failure);
   }
   process.stdout.write(opts.pretty ? prettyOf(response) : JSON.stringify(response) + '\n');
 }
