@@ -73,6 +73,9 @@ class MapCloud implements CloudService {
   readonly lateness: number[] = [];
   private next = 0;
   async init(): Promise<void> {}
+  async requestedPrivileges(): Promise<undefined> {
+    return undefined;
+  }
   async create(request: Parameters<CloudService['create']>[0]): Promise<Lease> {
     const id = (this.next++).toString(16).padStart(16, '0');
     this.tokens.set(id, request.expires.getTime());

@@ -13,6 +13,10 @@ export const HUB_SETTINGS: readonly SettingSpec[] = [
   { key: 'influxUrl', flag: 'influx-url', env: 'INFLUX_URL' },
   { key: 'influxOrg', flag: 'influx-org', env: 'INFLUX_ORG' },
   { key: 'influxBucket', flag: 'influx-bucket', env: 'INFLUX_BUCKET' },
+  { key: 'grants', flag: 'grants', env: 'TESSERA_GRANTS', parse: parseJson },
+  { key: 'maxLeasesPerOwner', flag: 'max-leases-per-owner', env: 'TESSERA_MAX_LEASES_PER_OWNER' },
+  { key: 'createsPerMinute', flag: 'creates-per-minute', env: 'TESSERA_CREATES_PER_MINUTE' },
+  { key: 'ownerConcurrency', flag: 'owner-concurrency', env: 'TESSERA_OWNER_CONCURRENCY' },
   { key: 'defaultTtl', flag: 'default-ttl', env: 'TESSERA_DEFAULT_TTL' },
   { key: 'minTtl', flag: 'min-ttl', env: 'TESSERA_MIN_TTL' },
   { key: 'maxTtl', flag: 'max-ttl', env: 'TESSERA_MAX_TTL' },
@@ -46,6 +50,10 @@ export function hubCommand(): Command {
     .option('--influx-url <url>', 'InfluxDB URL; none: an influxdb-local starts in-process [INFLUX_URL]; operator token from INFLUX_TOKEN')
     .option('--influx-org <org>', 'InfluxDB organization [INFLUX_ORG] (default tessera)')
     .option('--influx-bucket <bucket>', 'bucket leases may write to [INFLUX_BUCKET] (default tessera)')
+    .option('--grants <json>', 'what else a lease may ask for: [{"bucket":"b","actions":["read","write"]}] [TESSERA_GRANTS] (default none)')
+    .option('--max-leases-per-owner <n>', 'leases one owner may hold at once, 0 no limit [TESSERA_MAX_LEASES_PER_OWNER] (default 100)')
+    .option('--creates-per-minute <n>', 'creates one owner may make per minute, 0 no limit [TESSERA_CREATES_PER_MINUTE] (default 60)')
+    .option('--owner-concurrency <n>', "one owner's requests handled at once [TESSERA_OWNER_CONCURRENCY] (default 8)")
     .option('--default-ttl <ms>', 'TTL of a lease that names none [TESSERA_DEFAULT_TTL] (default 3600000)')
     .option('--min-ttl <ms>', 'smallest TTL a request may name [TESSERA_MIN_TTL] (default 1000)')
     .option('--max-ttl <ms>', 'longest a lease may live, renewals included [TESSERA_MAX_TTL] (default 86400000)')
@@ -69,6 +77,15 @@ export function hubCommand(): Command {
       onShutdownSignal(() => hub.stop());
       process.stdout.write(lines.join('\n') + '\n');
     });
+}
+
+/** JSON from a flag or env variable; text that is not JSON is left for the schema to refuse. */
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
 }
 
 /** The storage setting without a password. */

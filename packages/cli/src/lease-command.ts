@@ -2,12 +2,20 @@ import { fromUtf8, Node, silentLogger } from '@tessera/core';
 import type { Lease, LeaseResponse } from '@tessera/token-lease';
 import { routeTo, WebSocketTransport } from '@tessera/transport-ws';
 import { Command, Option } from 'commander';
+import { z } from 'zod';
 import { leaseTable } from './lease-table.js';
 import { leaseWatchCommand } from './lease-watch.js';
 import { wholeNumberFrom } from './settings/values.js';
 
-/** Exit codes of `tessera lease`. */
+/**
+ * Exit codes of `tessera lease`: 1 the hub refused (any failure code but
+ * `unavailable`), 3 the hub did not answer or answered `unavailable` (try
+ * again later). Decided on the response's `code` (docs/protocol.md §4).
+ */
 export const EXIT = { ok: 0, failure: 1, usage: 2, unreachable: 3 } as const;
+
+/** What is read of a hub's answer before deciding on it (docs/protocol.md §4); the rest is printed as is. */
+const ResponseSchema = z.looseObject({ result: z.enum(['success', 'failure']), code: z.string().optional(), message: z.string().optional() });
 
 interface LeaseOptions {
   hub: string;
@@ -89,21 +97,36 @@ async function run(opts: LeaseOptions, request: object): Promise<void> {
   const node = new Node({ name: 'tessera-lease', logger: silentLogger });
   new WebSocketTransport(node, { reconnect: { maxAttempts: 2, initialDelay: 200 } });
   const body = JSON.stringify(opts.requestId === undefined ? request : { ...request, request_id: opts.requestId });
-  let response: LeaseResponse;
+  let payload: Uint8Array;
   try {
-    const reply = await node.request(to, body, { timeout });
-    response = JSON.parse(fromUtf8(reply.payload)) as LeaseResponse;
+    payload = (await node.request(to, body, { timeout })).payload;
   } catch (err) {
     process.stderr.write(`tessera lease: hub ${opts.hub} did not answer: ${(err as Error).message}\n`);
     await node.stop({ timeout: 100 });
     process.exit(EXIT.unreachable);
   }
   await node.stop({ timeout: 100 });
-  if (response.result !== 'success') {
-    process.stderr.write(`tessera lease: ${response.message ?? 'failure'}\n`);
+  const response = responseOf(payload);
+  if (response === undefined) {
+    process.stderr.write(`tessera lease: the answer of ${opts.hub} is not a lease API response (docs/protocol.md §4)\n`);
     process.exit(EXIT.failure);
   }
+  if (response.result !== 'success') {
+    const code = response.code ?? 'internal';
+    process.stderr.write(`tessera lease: ${response.message ?? 'failure'} (${code})\n`);
+    process.exit(code === 'unavailable' ? EXIT.unreachable : EXIT.failure);
+  }
   process.stdout.write(opts.pretty ? prettyOf(response) : JSON.stringify(response) + '\n');
+}
+
+/** The hub's answer, if it is a lease API response. */
+function responseOf(payload: Uint8Array): LeaseResponse | undefined {
+  try {
+    const parsed = ResponseSchema.safeParse(JSON.parse(fromUtf8(payload)));
+    return parsed.success ? (parsed.data as LeaseResponse) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function prettyOf(response: LeaseResponse): string {

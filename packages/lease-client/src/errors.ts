@@ -1,4 +1,4 @@
-import { LeaseError } from '@tessera/token-lease';
+import { type FailureCode, LeaseError } from '@tessera/token-lease';
 
 /**
  * Thrown when the hub could not be reached, or answered that a dependency is
@@ -18,17 +18,20 @@ export class LeaseUnavailableError extends LeaseError {
 
 /**
  * Thrown at once when the hub refuses a request for a reason retrying will not
- * mend (an invalid field, a TTL out of bounds, not allowed). `message` is the
- * hub's own, which never holds a token.
+ * mend (an invalid field, a TTL out of bounds, not allowed, a quota); `reason`
+ * is the hub's code. `message` is the hub's own, which never holds a token.
  */
 export class LeaseRejectedError extends LeaseError {
   static override readonly name = 'LeaseRejectedError';
   /** The action the hub refused. */
   readonly action: string;
-  constructor(action: string, message: string) {
+  /** The hub's failure code (docs/protocol.md §4), e.g. `not_allowed`, `quota_exceeded`: what to decide on. */
+  readonly reason: FailureCode;
+  constructor(action: string, reason: FailureCode, message: string) {
     super('LEASE_REJECTED', message);
     this.name = LeaseRejectedError.name;
     this.action = action;
+    this.reason = reason;
   }
 }
 

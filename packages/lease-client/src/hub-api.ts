@@ -1,11 +1,13 @@
 import { type Clock, ClosedError, fromUtf8, type Node, type Route } from '@tessera/core';
 import { z } from 'zod';
-import { type Lease, LeaseSchema } from '@tessera/token-lease';
+import { FAILURE_CODES, type FailureCode, type Lease, LeaseSchema } from '@tessera/token-lease';
 import { LeaseProtocolError, LeaseRejectedError, LeaseUnavailableError } from './errors.js';
 
 const ResponseSchema = z.object({
   result: z.enum(['success', 'failure']),
   lease: LeaseSchema.optional(),
+  // a code this client does not know (a newer hub) or none (an older one) counts as `internal`
+  code: z.string().optional().transform((c): FailureCode => ((FAILURE_CODES as readonly string[]).includes(c ?? '') ? (c as FailureCode) : 'internal')),
   message: z.string().optional(),
 });
 
@@ -20,12 +22,11 @@ const TRANSIENT_NAMES = new Set([
 ]);
 
 /**
- * Failure messages that mean a dependency of the hub is down, not that the
- * request is wrong: docs/lease-api.md's `… unavailable`, and what a cloud
- * error says without that word (HTTP 429/5xx, a network error) or an
- * unexpected error on the hub.
+ * Failure codes worth another attempt (docs/protocol.md §4): `unavailable`
+ * (the cloud or storage is down), and `internal`, which may be a one-off and
+ * is retried a bounded number of times. Everything else is refused for good.
  */
-const TRANSIENT_MESSAGE = /unavailable|internal error|HTTP (429|5\d\d)\b|timed out|ECONN|fetch failed|socket hang up/i;
+const TRANSIENT_CODES: ReadonlySet<FailureCode> = new Set(['unavailable', 'internal']);
 
 /** True for a failure worth trying again: the hub unreachable, or answering that it cannot serve now. */
 export function isTransient(err: unknown): boolean {
@@ -70,9 +71,8 @@ export class HubApi {
       await this.call('revoke', { action: 'revoke', token_id: tokenId });
       return 'revoked';
     } catch (err) {
-      if (err instanceof LeaseRejectedError && /lease not found/.test(err.message)) return 'gone';
-      // the hub keeps a failed revocation and retries it itself until it succeeds
-      if (err instanceof LeaseUnavailableError && /will be retried/.test(err.message)) return 'revoked';
+      if (err instanceof LeaseRejectedError && err.reason === 'not_found') return 'gone';
+      // `unavailable` (the cloud refused the revocation; the hub retries it too) is retried like any outage
       throw err;
     }
   }
@@ -103,7 +103,7 @@ export class HubApi {
     const parsed = result.data;
     if (parsed.result === 'success') return parsed;
     const message = parsed.message ?? `${action} failed without a message`;
-    if (TRANSIENT_MESSAGE.test(message)) throw new LeaseUnavailableError(message, 1);
-    throw new LeaseRejectedError(action, message);
+    if (TRANSIENT_CODES.has(parsed.code)) throw new LeaseUnavailableError(message, 1);
+    throw new LeaseRejectedError(action, parsed.code, message);
   }
 }

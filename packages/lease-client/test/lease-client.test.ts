@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { type Clock, fromUtf8, Node, route, type Route, silentLogger } from '@tessera/core';
-import { type CloudService, CloudUnavailableError, InvalidOptionsError, type Lease, TokenLeaseWorker } from '@tessera/token-lease';
+import { type CloudService, CloudUnavailableError, InvalidOptionsError, type Lease, staticGrant, TokenLeaseWorker } from '@tessera/token-lease';
 import {
   type AcquireReason,
   DEFAULT_RENEWAL_TIMING,
@@ -330,6 +330,30 @@ describe('LeaseClient against a real hub (WebSocket, influxdb-local)', () => {
     expect(actions).to.deep.equal(['create']);
     expect(events.failed.map((f) => f.operation)).to.deep.equal(['start']);
     expect(c.lease).to.equal(undefined);
+  });
+
+  it('decides on the failure code, never the wording: a refusal that says "unavailable" is not retried; not_allowed and quota_exceeded are final', async () => {
+    fx = await startHub({ grants: staticGrant([{ resource: 'tessera', access: 'write' }]), quotas: { createsPerMinute: 1, maxActiveLeases: 0 } });
+    const node = deviceNode();
+    const { hub, actions } = await countedRoute(node);
+    // a bucket named "unavailable": the hub's message says the word, its code says not_allowed
+    const asking = client({ node, hub, options: { permissions: [{ action: 'write', bucket: 'unavailable' }] } });
+    const refused = await asking.start().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(refused).to.be.instanceOf(LeaseRejectedError);
+    expect(refused).to.include({ reason: 'not_allowed', action: 'create' });
+    expect((refused as Error).message).to.include('unavailable');
+    expect(actions).to.deep.equal(['create']);
+    // that create used the owner's one create of the minute: the next is quota_exceeded, also final
+    const plain = client({ node, hub });
+    const limited = await plain.start().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(limited).to.include({ reason: 'quota_exceeded' });
+    expect(actions).to.deep.equal(['create', 'create']);
   });
 
   it('replaces a lease whose renewal the hub refuses for good (lease not found)', async () => {

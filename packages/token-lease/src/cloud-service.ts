@@ -1,3 +1,4 @@
+import type { Privilege, RequestedPrivilege } from './grant.js';
 import type { Lease } from './lease.js';
 
 /** What the worker asks a cloud service for when a lease is created. */
@@ -11,6 +12,13 @@ export interface CloudCreateRequest {
    * and `permissions`), not yet validated: the cloud service validates them.
    */
   options: Record<string, unknown>;
+  /**
+   * What the token may do, decided by the hub's grant (docs/protocol.md §4):
+   * when given, the module grants exactly these and ignores any privileges in
+   * `options`. Absent: the module's own configured default (or `options`, for
+   * a program that uses the module directly).
+   */
+  privileges?: Privilege[];
 }
 
 /** A token as the cloud lists it: enough to reconcile the cloud against storage. */
@@ -35,6 +43,13 @@ export interface CloudService {
   readonly name: string;
   /** Connects and checks configuration (org and buckets exist, operator token works). */
   init(): Promise<void>;
+  /**
+   * The privileges a create request's `options` name, in the grant's terms
+   * (undefined: it names none). Throws InvalidOptionsError for malformed
+   * options and NotAllowedError for what no grant can hold (another org,
+   * org-wide or non-bucket permissions). Does not create anything.
+   */
+  requestedPrivileges(options: Record<string, unknown>): Promise<RequestedPrivilege[] | undefined>;
   /** Creates a token; the returned lease's `value` is a credential that works at once. */
   create(request: CloudCreateRequest): Promise<Lease>;
   /** Makes the token stop working. A token that is already gone is a success. */

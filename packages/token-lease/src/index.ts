@@ -7,8 +7,25 @@ export { memoryStorage, type MemoryStorageOptions } from './memory-storage.js';
 export { ttlPolicy, grantedTtl, TtlPolicySchema, type TtlPolicy, type TtlPolicyInput } from './ttl-policy.js';
 export { parseLeaseRequest, LeaseRequestSchema, ACTIONS, type LeaseRequest } from './lease-request.js';
 export type { LeaseResponse } from './lease-response.js';
-export { LeaseService, type Caller, type LeaseServiceEvents, type LeaseServiceOptions, type LeaseServiceStats } from './lease-service.js';
-export { TokenLeaseWorker, type TokenLeaseWorkerOptions } from './token-lease-worker.js';
+export { FAILURE_CODES, failureOf, type Failure, type FailureCode } from './failure-code.js';
+export {
+  AccessSchema,
+  decidePrivileges,
+  privilegesOf,
+  ResourceGrantSchema,
+  staticGrant,
+  type Access,
+  type GrantPolicy,
+  type LeaseGrant,
+  type Privilege,
+  type RequestedPrivilege,
+  type ResourceGrant,
+} from './grant.js';
+export { FairScheduler, type FairSchedulerLimits } from './fair-scheduler.js';
+export { CreateRateLimiter } from './create-rate.js';
+export { ActiveLeases, type Reservation } from './active-leases.js';
+export { LeaseService, DEFAULT_OWNER_QUOTAS, type OwnerQuotas, type Caller, type LeaseServiceEvents, type LeaseServiceOptions, type LeaseServiceStats } from './lease-service.js';
+export { TokenLeaseWorker, DEFAULT_WORKER_LIMITS, type TokenLeaseWorkerOptions } from './token-lease-worker.js';
 export { LatenessRecorder } from './lateness.js';
 export { DEFAULT_REVOCATION_BACKOFF } from './revoker.js';
 export type { ExpirySchedulerOptions } from './expiry-scheduler.js';

@@ -2,7 +2,10 @@ import { EventEmitter } from 'node:events';
 import { type Clock, describeError, type Logger, silentLogger, systemClock } from '@tessera/core';
 import type { CloudService, CloudToken } from './cloud-service.js';
 import { CloudUnavailableError } from './errors.js';
+import { ActiveLeases } from './active-leases.js';
+import { CreateRateLimiter } from './create-rate.js';
 import { ExpiryScheduler, type ExpirySchedulerOptions } from './expiry-scheduler.js';
+import { decidePrivileges, type GrantPolicy, type Privilege } from './grant.js';
 import { LatenessRecorder } from './lateness.js';
 import { type Lease, type LeaseRecord, toLease } from './lease.js';
 import { forEachLimit } from './map-limit.js';
@@ -17,10 +20,31 @@ export interface Caller {
   admin: boolean;
 }
 
+/** Per-owner bounds on creating leases (admins are exempt). 0 turns a bound off. */
+export interface OwnerQuotas {
+  /** Leases an owner may hold at once, creates under way included (default 100). */
+  maxActiveLeases?: number;
+  /** Creates an owner may make per minute, as a token bucket: a burst of this many, then one every 60/n s (default 60). */
+  createsPerMinute?: number;
+  /** Owners whose create rate is remembered at most (default 100,000; an owner idle for a minute is forgotten sooner). */
+  maxRateOwners?: number;
+}
+
+/** Quotas when none are configured. */
+export const DEFAULT_OWNER_QUOTAS = { maxActiveLeases: 100, createsPerMinute: 60, maxRateOwners: 100_000 } as const;
+
 export interface LeaseServiceOptions {
   cloud: CloudService;
   storage: StorageService;
   policy: TtlPolicy;
+  /**
+   * What each caller's leases may hold (docs/protocol.md §4: the hub decides,
+   * not the caller). Without it, every lease gets the cloud module's
+   * configured default and a request naming privileges is refused.
+   */
+  grants?: GrantPolicy;
+  /** Per-owner quotas (defaults: DEFAULT_OWNER_QUOTAS). */
+  quotas?: OwnerQuotas;
   clock?: Clock;
   logger?: Logger;
   scheduler?: Partial<ExpirySchedulerOptions>;
@@ -78,6 +102,9 @@ export class LeaseService extends EventEmitter<LeaseServiceEvents> {
   private readonly reconcileEvery: number;
   private reconcileTimer: unknown;
   private readonly orphanChecks = new Set<unknown>();
+  private readonly grants: GrantPolicy | undefined;
+  private readonly active: ActiveLeases | undefined;
+  private readonly createRate: CreateRateLimiter | undefined;
 
   constructor(options: LeaseServiceOptions) {
     super();
@@ -85,12 +112,20 @@ export class LeaseService extends EventEmitter<LeaseServiceEvents> {
     this.storage = options.storage;
     this.policy = options.policy;
     this.clock = options.clock ?? systemClock;
+    this.grants = options.grants;
+    const quotas = { ...DEFAULT_OWNER_QUOTAS, ...options.quotas };
+    if (quotas.maxActiveLeases > 0) {
+      this.active = new ActiveLeases(quotas.maxActiveLeases, async (id) => (await this.storage.get(id)) !== undefined);
+    }
+    if (quotas.createsPerMinute > 0) this.createRate = new CreateRateLimiter(quotas.createsPerMinute, this.clock, quotas.maxRateOwners);
     this.logger = options.logger ?? silentLogger;
     this.orphanGrace = options.orphanGrace ?? 30_000;
     this.reconcileEvery = options.reconcileEvery ?? 300_000;
     this.revoker = new Revoker(this.cloud, this.storage, this.clock, this.logger, new LatenessRecorder(), undefined, options.random, {
-      revoked: (record, reason, lateness) =>
-        this.emit('revoked', { id: record.id, owner: record.owner, reason, ...(lateness === undefined ? {} : { lateness }) }),
+      revoked: (record, reason, lateness) => {
+        this.active?.remove(record.owner, record.id);
+        this.emit('revoked', { id: record.id, owner: record.owner, reason, ...(lateness === undefined ? {} : { lateness }) });
+      },
       failed: (record, attempts, error) => this.emit('revocation-failed', { id: record.id, attempts, error }),
     });
     this.scheduler = new ExpiryScheduler(this.storage, (r) => this.revoker.revoke(r, 'expired'), this.clock, this.logger, {
@@ -146,7 +181,10 @@ export class LeaseService extends EventEmitter<LeaseServiceEvents> {
     // token still listed after this read was stored then or never was. The other way
     // round, a lease revoked between the reads (by expiry, here or on another hub)
     // passed for an orphan and its token was deleted twice.
-    const known = new Set((await this.storage.getAll()).map((r) => r.id));
+    const stored = await this.storage.getAll();
+    // the quota learns of leases created before this start, or by other hubs
+    this.active?.learn(stored);
+    const known = new Set(stored.map((r) => r.id));
     const tokens = (await this.cloud.getAll()).filter((t) => t.managed);
     const orphans = tokens.filter((t) => !known.has(t.id) && !this.creating.has(t.id));
     const now = this.clock.now();
@@ -186,13 +224,47 @@ export class LeaseService extends EventEmitter<LeaseServiceEvents> {
     }
   }
 
+  /**
+   * Creates a lease with the privileges the caller's grant allows (its default,
+   * or the subset the options name), within the caller's quotas.
+   */
   async create(caller: Caller, options: Record<string, unknown> & { ttl?: number | undefined }): Promise<Lease> {
+    // the rate is taken first: every later step may cost the cloud or storage a request
+    if (!caller.admin) this.createRate?.take(caller.owner);
     const ttl = grantedTtl(this.policy, options.ttl);
+    const { ttl: _ttl, ...cloudOptions } = options;
+    const privileges = await this.privilegesFor(caller, cloudOptions);
+    const reservation = caller.admin ? undefined : await this.active?.reserve(caller.owner);
+    try {
+      const lease = await this.createLease(caller, ttl, cloudOptions, privileges);
+      reservation?.commit(lease.id);
+      return lease;
+    } finally {
+      reservation?.cancel();
+    }
+  }
+
+  /** The privileges a create gets: decided by the caller's grant, never by the request alone. */
+  private async privilegesFor(caller: Caller, cloudOptions: Record<string, unknown>): Promise<Privilege[] | undefined> {
+    const requested = await this.cloud.requestedPrivileges(cloudOptions);
+    if (this.grants === undefined) {
+      if (requested !== undefined) throw new NotAllowedError('this hub grants its default privileges only; a request may not name any');
+      return undefined;
+    }
+    return decidePrivileges(await this.grants(caller), requested);
+  }
+
+  private async createLease(
+    caller: Caller,
+    ttl: number,
+    cloudOptions: Record<string, unknown>,
+    privileges: Privilege[] | undefined,
+  ): Promise<Lease> {
     const now = this.clock.now();
     const issued = new Date(now);
     const expires = new Date(now + ttl);
-    const { ttl: _ttl, ...cloudOptions } = options;
-    const lease = await this.cloud.create({ ttl, issued, expires, options: cloudOptions });
+    const request = { ttl, issued, expires, options: cloudOptions, ...(privileges === undefined ? {} : { privileges }) };
+    const lease = await this.cloud.create(request);
     this.creating.add(lease.id);
     const record: LeaseRecord = {
       ...lease,
@@ -226,7 +298,7 @@ export class LeaseService extends EventEmitter<LeaseServiceEvents> {
   async revoke(caller: Caller, tokenId: string): Promise<void> {
     const record = await this.owned(caller, tokenId);
     if (!(await this.revoker.revoke(record, 'requested'))) {
-      throw new CloudUnavailableError(`cloud unavailable: revocation of ${tokenId} failed and will be retried`);
+      throw new CloudUnavailableError(`revocation of ${shownId(tokenId)} failed; the hub retries it until the token is gone`);
     }
   }
 
@@ -279,7 +351,8 @@ export class LeaseService extends EventEmitter<LeaseServiceEvents> {
   private async owned(caller: Caller, tokenId: string): Promise<LeaseRecord> {
     const record = await this.storage.get(tokenId);
     if (record === undefined) throw new LeaseNotFoundError(tokenId);
-    if (!caller.admin && record.owner !== caller.owner) throw new NotAllowedError(`lease ${shownId(tokenId)} belongs to another caller`);
+    // another caller's lease is "not found", word for word: a refusal would tell which ids exist
+    if (!caller.admin && record.owner !== caller.owner) throw new LeaseNotFoundError(tokenId);
     return record;
   }
 }

@@ -31,3 +31,21 @@ export class InvalidRequestError extends LeaseError {
     this.name = InvalidRequestError.name;
   }
 }
+
+/** The caller is over one of its quotas (active leases, create rate, requests in flight). */
+export class QuotaExceededError extends LeaseError {
+  static override readonly name = 'QuotaExceededError';
+  constructor(message: string) {
+    super('QUOTA_EXCEEDED', `quota exceeded: ${message}`);
+    this.name = QuotaExceededError.name;
+  }
+}
+
+/** The hub has more work waiting than it queues: try again later. */
+export class HubBusyError extends LeaseError {
+  static override readonly name = 'HubBusyError';
+  constructor(message: string) {
+    super('HUB_BUSY', `hub unavailable: ${message}`);
+    this.name = HubBusyError.name;
+  }
+}

@@ -4,7 +4,9 @@ import { influxdbV2 } from '@tessera/cloud-influxdb';
 import { type InfluxdbLocal, startInfluxdbLocal } from '@tessera/influxdb-local';
 import {
   type CloudService,
+  type GrantPolicy,
   type LeaseResponse,
+  type OwnerQuotas,
   LeaseService,
   memoryStorage,
   type StorageService,
@@ -47,6 +49,8 @@ export async function startHub(
     clock?: Clock;
     policy?: TtlPolicyInput;
     worker?: TokenLeaseWorkerOptions;
+    grants?: GrantPolicy;
+    quotas?: OwnerQuotas;
     influx?: InfluxdbLocal;
     orphanGrace?: number;
     reconcileEvery?: number;
@@ -60,6 +64,8 @@ export async function startHub(
     storage,
     policy: ttlPolicy(options.policy ?? {}),
     orphanGrace: options.orphanGrace ?? 0,
+    ...(options.grants ? { grants: options.grants } : {}),
+    ...(options.quotas ? { quotas: options.quotas } : {}),
     reconcileEvery: options.reconcileEvery ?? 0,
     ...(options.clock ? { clock: options.clock } : {}),
   });

@@ -58,6 +58,7 @@ describe('token_lease invariants', () => {
     const before = (await fx.cloud.getAll()).filter((t) => t.managed).length;
     const r = await device.call({ action: 'create' });
     expect(r.result).to.equal('failure');
+    expect(r.code).to.equal('unavailable');
     expect(r.message).to.match(/storage unavailable/);
     expect((await fx.cloud.getAll()).filter((t) => t.managed).length).to.equal(before);
     state.failing = false;
@@ -160,7 +161,8 @@ describe('token_lease invariants', () => {
     const lease = (await device.call({ action: 'create', options: { ttl: 600_000 } })).lease!;
     const r = await device.call({ action: 'revoke', token_id: lease.id });
     expect(r.result).to.equal('failure');
-    expect(r.message).to.match(/cloud unavailable.*retried/);
+    expect(r.code).to.equal('unavailable');
+    expect(r.message).to.match(/cloud unavailable.*retries/);
     tick(2_000);
     await fx.service.runDue();
     expect(await writeWith(fx.influx, lease.value)).to.equal(401);

@@ -34,6 +34,7 @@ describe('token_lease over WebSocket (memory storage, influxdb-v2 on influxdb-lo
     expect(await writeWith(fx.influx, lease.value)).to.equal(401);
     const gone = await device.call({ action: 'get', token_id: lease.id });
     expect(gone.result).to.equal('failure');
+    expect(gone.code).to.equal('not_found');
     expect(gone.message).to.match(/lease not found/);
   });
 
@@ -72,33 +73,36 @@ describe('token_lease over WebSocket (memory storage, influxdb-v2 on influxdb-lo
     expect(lease.renewable).to.equal(false);
     const r = await device.call({ action: 'renew', token_id: lease.id });
     expect(r.result).to.equal('failure');
+    expect(r.code).to.equal('invalid_request');
     expect(r.message).to.match(/not renewable/);
   });
 
-  it('answers every bad request with a failure and a message, and keeps serving', async () => {
+  it('answers every bad request with a failure, a code and a message, and keeps serving', async () => {
     fx = await startHub({ policy: { minTtl: 1_000, maxTtl: 3_600_000 } });
     const device = await fx.device();
-    const cases: [string | object, RegExp][] = [
-      ['{not json', /invalid JSON/],
-      ['[1,2]', /JSON object/],
-      ['"create"', /JSON object/],
-      [{ action: 'explode', request_id: 'x1' }, /unknown action "explode"/],
-      [{ request_id: 'x2' }, /unknown action missing/],
-      [{ action: 42 }, /unknown action/],
-      [{ action: 'create', options: { ttl: 1e20 } }, /ttl/],
-      [{ action: 'create', options: { ttl: -5 } }, /ttl must be positive/],
-      [{ action: 'create', options: { ttl: 'soon' } }, /ttl must be a number/],
-      [{ action: 'create', options: { ttl: 10 } }, /below the minimum/],
-      [{ action: 'create', options: { ttl: 7_200_000 } }, /above the maximum/],
-      [{ action: 'create', options: 'all' }, /options must be an object/],
-      [{ action: 'get' }, /token_id/],
-      [{ action: 'revoke', token_id: 7 }, /token_id must be a string/],
-      [{ action: 'renew', token_id: 'abc', ttl: 1.5 }, /whole number/],
-      [{ action: 'get', token_id: '0000000000000000' }, /lease not found/],
+    const cases: [string | object, RegExp, string][] = [
+      ['{not json', /invalid JSON/, 'invalid_request'],
+      ['[1,2]', /JSON object/, 'invalid_request'],
+      ['"create"', /JSON object/, 'invalid_request'],
+      [{ action: 'explode', request_id: 'x1' }, /unknown action "explode"/, 'invalid_request'],
+      [{ request_id: 'x2' }, /unknown action missing/, 'invalid_request'],
+      [{ action: 42 }, /unknown action/, 'invalid_request'],
+      [{ action: 'create', options: { ttl: 1e20 } }, /ttl/, 'invalid_request'],
+      [{ action: 'create', options: { ttl: -5 } }, /ttl must be positive/, 'invalid_request'],
+      [{ action: 'create', options: { ttl: 'soon' } }, /ttl must be a number/, 'invalid_request'],
+      [{ action: 'create', options: { ttl: 10 } }, /below the minimum/, 'invalid_request'],
+      [{ action: 'create', options: { ttl: 7_200_000 } }, /above the maximum/, 'invalid_request'],
+      [{ action: 'create', options: 'all' }, /options must be an object/, 'invalid_request'],
+      [{ action: 'create', options: { permissions: 'all' } }, /permissions/, 'invalid_request'],
+      [{ action: 'get' }, /token_id/, 'invalid_request'],
+      [{ action: 'revoke', token_id: 7 }, /token_id must be a string/, 'invalid_request'],
+      [{ action: 'renew', token_id: 'abc', ttl: 1.5 }, /whole number/, 'invalid_request'],
+      [{ action: 'get', token_id: '0000000000000000' }, /lease not found/, 'not_found'],
     ];
-    for (const [request, expected] of cases) {
+    for (const [request, expected, code] of cases) {
       const r = await device.call(request);
       expect(r.result, JSON.stringify(request)).to.equal('failure');
+      expect(r.code, JSON.stringify(request)).to.equal(code);
       expect(r.message, JSON.stringify(request)).to.match(expected);
     }
     expect((await device.call({ action: 'explode', request_id: 'x1' })).request_id).to.equal('x1');
@@ -107,17 +111,21 @@ describe('token_lease over WebSocket (memory storage, influxdb-v2 on influxdb-lo
     expect(fx.hub.stats().handlerErrors).to.equal(0);
   });
 
-  it('shows each caller only its own leases; an admin sees all', async () => {
+  it("shows each caller only its own leases, and another's is not_found word for word; an admin sees all", async () => {
     fx = await startHub({ worker: { owners: 'connection' } });
     const a = await fx.device();
     const b = await fx.device();
     const leaseA = (await a.call({ action: 'create' })).lease!;
     const leaseB = (await b.call({ action: 'create' })).lease!;
     expect((await a.call({ action: 'list' })).leases!.map((l) => l.id)).to.deep.equal([leaseA.id]);
-    const stolen = await b.call({ action: 'get', token_id: leaseA.id });
-    expect(stolen.result).to.equal('failure');
-    expect(stolen.message).to.match(/not allowed/);
-    expect((await b.call({ action: 'revoke', token_id: leaseA.id })).result).to.equal('failure');
+    // an id that exists but is A's, and one that never existed, in the same format: B cannot tell them apart
+    const missing = leaseA.id.replace(/^./, (c) => (c === '0' ? '1' : '0'));
+    for (const action of ['get', 'revoke', 'renew'] as const) {
+      const stolen = await b.call({ action, token_id: leaseA.id });
+      const absent = await b.call({ action, token_id: missing });
+      expect(stolen, action).to.deep.equal({ result: 'failure', code: 'not_found', message: `lease not found: ${leaseA.id}` });
+      expect(absent, action).to.deep.equal({ result: 'failure', code: 'not_found', message: `lease not found: ${missing}` });
+    }
     expect(await writeWith(fx.influx, leaseA.value)).to.equal(204);
     const all = await fx.service.list({ owner: 'ops', admin: true });
     expect(all.map((l) => l.id).sort()).to.deep.equal([leaseA.id, leaseB.id].sort());

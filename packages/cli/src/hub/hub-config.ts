@@ -3,6 +3,15 @@ import { BooleanSetting, WholeNumberSetting } from '../settings/values.js';
 
 const HostPort = z.string().regex(/^(?:\[[^\]]+\]|[^:\s]+):\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:4000');
 const Ms = WholeNumberSetting.pipe(z.number().positive('must be positive'));
+const Count = WholeNumberSetting.pipe(z.number().nonnegative('must not be negative'));
+/** A bucket (a database for influxdb-v1) and what a lease may do on it, besides the default write on --influx-bucket. */
+const GrantEntry = z
+  .object({
+    // eslint-disable-next-line no-control-regex
+    bucket: z.string().min(1).max(255).refine((b) => !/[\u0000-\u001f\u007f]/.test(b), 'must not contain control characters'),
+    actions: z.array(z.enum(['read', 'write'])).min(1).max(2),
+  })
+  .strict();
 
 /** Everything `tessera hub` (and `startHub`) needs; each field also has a command-line flag and an env variable. */
 export const HubConfigSchema = z
@@ -19,6 +28,14 @@ export const HubConfigSchema = z
     influxUrl: z.url({ protocol: /^https?$/ }).optional(),
     influxOrg: z.string().min(1).default('tessera'),
     influxBucket: z.string().min(1).default('tessera'),
+    /** What else a lease may be granted when its request names it (docs/lease-api.md, Grants); by default only write on influxBucket. */
+    grants: z.array(GrantEntry, { error: 'expected a list of {bucket, actions: [read|write]}' }).max(100).default([]),
+    /** Leases one owner may hold at once, creates under way included; 0: no limit. */
+    maxLeasesPerOwner: Count.default(100),
+    /** Creates one owner may make per minute (a burst of this many, then one every 60/n s); 0: no limit. */
+    createsPerMinute: Count.default(60),
+    /** Requests of one owner the lease worker handles at once (fair share of its 256). */
+    ownerConcurrency: Count.min(1, 'must be at least 1').default(8),
     defaultTtl: Ms.default(3_600_000),
     minTtl: Ms.default(1_000),
     maxTtl: Ms.default(86_400_000),

@@ -5,6 +5,7 @@ import { LeaseService, TokenLeaseWorker, ttlPolicy } from '@tessera/token-lease'
 import { WebSocketTransport, type WsListener } from '@tessera/transport-ws';
 import { parseListen } from '../listen-address.js';
 import type { HubConfig } from './hub-config.js';
+import { leasePolicyFromConfig } from './lease-policy.js';
 import { hubMetrics, startMetricsServer } from './metrics.js';
 import { cloudFromConfig, storageFromConfig } from './modules.js';
 
@@ -25,7 +26,10 @@ export interface Hub {
 export async function startHub(config: HubConfig, logger: Logger, env: NodeJS.ProcessEnv = process.env): Promise<Hub> {
   const { cloud, local } = await cloudFromConfig(config, env);
   const storage = storageFromConfig(config, logger.child({ component: 'storage' }));
+  const leasePolicy = leasePolicyFromConfig(config);
   const service = new LeaseService({
+    grants: leasePolicy.grants,
+    quotas: leasePolicy.quotas,
     cloud,
     storage,
     policy: ttlPolicy({ defaultTtl: config.defaultTtl, minTtl: config.minTtl, maxTtl: config.maxTtl }),
@@ -37,7 +41,7 @@ export async function startHub(config: HubConfig, logger: Logger, env: NodeJS.Pr
   await node.startWorker('echo', echoWorker);
   await node.startWorker(
     config.address,
-    new TokenLeaseWorker(service, config.insecure ? { owners: 'anonymous', admins: ['anonymous'] } : { owners: 'connection' }),
+    new TokenLeaseWorker(service, { ...leasePolicy.worker, ...(config.insecure ? { owners: 'anonymous', admins: ['anonymous'] } : { owners: 'connection' }) }),
   );
   const { host, port } = parseListen(config.listen);
   const listener = await transport.listen({ host, port });

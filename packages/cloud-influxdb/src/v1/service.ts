@@ -1,5 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import { leaseFor, CloudNotFoundError, CloudRejectedError, InvalidOptionsError, type CloudCreateRequest, type CloudService, type CloudToken, type Lease } from '@tessera/token-lease';
+import {
+  leaseFor,
+  CloudNotFoundError,
+  CloudRejectedError,
+  InvalidOptionsError,
+  NotAllowedError,
+  type CloudCreateRequest,
+  type CloudService,
+  type CloudToken,
+  type Lease,
+  type Privilege,
+  type RequestedPrivilege,
+} from '@tessera/token-lease';
 import { CONTROL_CHARACTERS, escapeTag, quoteField, quoteIdentifier, quoteString } from '../influxql.js';
 import { parseOptions } from '../options.js';
 import { InfluxqlHttp } from './http.js';
@@ -70,10 +82,28 @@ class InfluxdbV1Service implements CloudService {
     await this.#http.query(`CREATE DATABASE ${quoteIdentifier(this.#config.metaDatabase)}`, 'CREATE DATABASE (metadata)');
   }
 
+  async requestedPrivileges(options: Record<string, unknown>): Promise<RequestedPrivilege[] | undefined> {
+    const requested = parseOptions(V1CreateOptionsSchema, options, 'influxdb-v1 create options');
+    if (requested.grants === undefined) return undefined;
+    return requested.grants.flatMap((grant) => {
+      if (grant.database === this.#config.metaDatabase) throw new NotAllowedError('influxdb-v1: the metadata database is never granted');
+      const asked = `database ${JSON.stringify(grant.database.slice(0, 64))}${grant.privilege === 'ALL' ? ' (ALL)' : ''}`;
+      return privilegesOfGrant(grant).map((p) => ({ ...p, asked }));
+    });
+  }
+
   async create(request: CloudCreateRequest): Promise<Lease> {
     await this.init();
-    const requested = parseOptions(V1CreateOptionsSchema, request.options, 'influxdb-v1 create options');
-    const grants = requested.grants ?? this.#config.grants;
+    let privileges: Privilege[];
+    if (request.privileges !== undefined) {
+      // the hub decided (docs/protocol.md §4): exactly these, whatever the options say
+      privileges = request.privileges;
+    } else {
+      const requested = parseOptions(V1CreateOptionsSchema, request.options, 'influxdb-v1 create options');
+      privileges = (requested.grants ?? this.#config.grants).flatMap(privilegesOfGrant);
+    }
+    const grants = grantsOf(privileges);
+    if (grants.length === 0) throw new InvalidOptionsError('influxdb-v1: a lease needs at least one grant');
     checkGrants(this.#config, grants);
     const id = userName(this.#config.marker, Buffer.from(this.#random(8)).toString('hex'), request.expires);
     const secret = Buffer.from(this.#random(32)).toString('base64url');
@@ -171,6 +201,30 @@ class InfluxdbV1Service implements CloudService {
       throw new CloudRejectedError(`${NAME}: the token id is not a user this service manages`);
     }
   }
+}
+
+/** ALL on a database is READ and WRITE on it (for a user who is not admin). */
+function privilegesOfGrant(grant: Grant): Privilege[] {
+  const resource = grant.database;
+  if (grant.privilege === 'ALL') return [{ resource, access: 'read' }, { resource, access: 'write' }];
+  return [{ resource, access: grant.privilege === 'READ' ? 'read' : 'write' }];
+}
+
+/**
+ * One GRANT per database: a later GRANT on a database replaces the earlier
+ * one in InfluxDB 1.x, so READ and WRITE on one database become ALL.
+ */
+function grantsOf(privileges: readonly Privilege[]): Grant[] {
+  const byDatabase = new Map<string, Set<string>>();
+  for (const p of privileges) {
+    let accesses = byDatabase.get(p.resource);
+    if (accesses === undefined) byDatabase.set(p.resource, (accesses = new Set()));
+    accesses.add(p.access);
+  }
+  return [...byDatabase].map(([database, accesses]) => ({
+    database,
+    privilege: accesses.size === 2 ? 'ALL' : accesses.has('read') ? 'READ' : 'WRITE',
+  }));
 }
 
 function checkGrants(config: InfluxdbV1Config, grants: Grant[]): void {

@@ -83,3 +83,28 @@ export const V2CreateOptionsSchema = z.object({
   orgID: IdSchema.optional(),
   permissions: z.array(PermissionSchema).min(1).max(50).optional(),
 });
+
+/**
+ * A permission as a hub reads it from a request, to check it against the
+ * caller's grant: any resource type parses, so that what no grant holds
+ * (another type, another org) is refused as not allowed, not as malformed.
+ */
+const RequestedPermissionSchema = z.union([
+  ShortPermissionSchema.transform((p) => ({ action: p.action, type: 'buckets', id: p.bucketID, name: p.bucket, orgID: undefined as string | undefined })),
+  z
+    .object({
+      action: ActionSchema,
+      resource: z
+        .object({ type: z.string().min(1).max(64), id: IdSchema.optional(), name: z.string().min(1).max(255).optional(), orgID: IdSchema.optional(), org: z.string().optional() })
+        .strict(),
+    })
+    .strict()
+    .transform((p) => ({ action: p.action, type: p.resource.type, id: p.resource.id, name: p.resource.name, orgID: p.resource.orgID })),
+]);
+export type RequestedPermission = z.output<typeof RequestedPermissionSchema>;
+
+/** A create request's `options` as the hub reads them for the grant check. */
+export const V2RequestedOptionsSchema = z.object({
+  orgID: IdSchema.optional(),
+  permissions: z.array(RequestedPermissionSchema).min(1).max(50).optional(),
+});

@@ -1,10 +1,30 @@
 import { InfluxDB } from '@influxdata/influxdb-client';
 import { AuthorizationsAPI, BucketsAPI, OrgsAPI, type Authorization, type Authorizations, type Permission } from '@influxdata/influxdb-client-apis';
-import { leaseFor, CloudNotFoundError, CloudRejectedError, InvalidOptionsError, LeaseError, type CloudCreateRequest, type CloudService, type CloudToken, type Lease } from '@tessera/token-lease';
+import {
+  leaseFor,
+  CloudNotFoundError,
+  CloudRejectedError,
+  InvalidOptionsError,
+  LeaseError,
+  NotAllowedError,
+  type CloudCreateRequest,
+  type CloudService,
+  type CloudToken,
+  type Lease,
+  type RequestedPrivilege,
+} from '@tessera/token-lease';
 import { httpError, networkError } from '../errors.js';
 import { parseOptions } from '../options.js';
 import { describeLease, parseDescription } from './description.js';
-import { InfluxdbV2OptionsSchema, V2CreateOptionsSchema, type BucketPermission, type InfluxdbV2Config, type InfluxdbV2Options } from './options.js';
+import {
+  InfluxdbV2OptionsSchema,
+  V2CreateOptionsSchema,
+  V2RequestedOptionsSchema,
+  type BucketPermission,
+  type InfluxdbV2Config,
+  type InfluxdbV2Options,
+  type RequestedPermission,
+} from './options.js';
 
 const NAME = 'influxdb-v2';
 const ID = /^[0-9a-f]{16}$/;
@@ -83,14 +103,50 @@ class InfluxdbV2Service implements CloudService {
     await this.#permissions(this.#config.permissions);
   }
 
+  async requestedPrivileges(options: Record<string, unknown>): Promise<RequestedPrivilege[] | undefined> {
+    const requested = parseOptions(V2RequestedOptionsSchema, options, 'influxdb-v2 create options');
+    await this.init();
+    if (requested.orgID !== undefined && requested.orgID !== this.#orgID) {
+      throw new NotAllowedError('influxdb-v2: leases are for the configured organization only');
+    }
+    if (requested.permissions === undefined) return undefined;
+    const out: RequestedPrivilege[] = [];
+    for (const p of requested.permissions) out.push(await this.#requestedPrivilege(p));
+    return out;
+  }
+
+  /** A requested permission in the grant's terms (a bucket name); what no grant can hold is refused here. */
+  async #requestedPrivilege(p: RequestedPermission): Promise<RequestedPrivilege> {
+    if (p.type !== 'buckets') throw new NotAllowedError(`influxdb-v2: only bucket permissions are leased, not ${JSON.stringify(p.type)}`);
+    if (p.orgID !== undefined && p.orgID !== this.#orgID) throw new NotAllowedError('influxdb-v2: leases are for the configured organization only');
+    if (p.id === undefined && p.name === undefined) {
+      throw new NotAllowedError('influxdb-v2: org-wide permissions (no bucket id or name) are never leased');
+    }
+    if (p.id === undefined) return { resource: p.name!, access: p.action, asked: `bucket ${JSON.stringify(p.name!.slice(0, 64))}` };
+    // InfluxDB goes by the id: the grant is checked for the bucket the id names, whatever name came with it
+    const asked = `bucket id ${p.id}`;
+    const name = await this.#bucketName(p.id);
+    // a bucket that does not exist (or is another org's) is refused like one not granted: no oracle
+    if (name === undefined) throw new NotAllowedError(`${p.action} on ${asked} is not granted to this caller`);
+    return { resource: name, access: p.action, asked };
+  }
+
   async create(request: CloudCreateRequest): Promise<Lease> {
     await this.init();
     const orgID = this.#orgID!;
-    const requested = parseOptions(V2CreateOptionsSchema, request.options, 'influxdb-v2 create options');
-    if (requested.orgID !== undefined && requested.orgID !== orgID) {
-      throw new InvalidOptionsError('influxdb-v2: orgID differs from the configured organization');
+    let wanted: BucketPermission[];
+    if (request.privileges !== undefined) {
+      // the hub decided (docs/protocol.md §4): exactly these, whatever the options say
+      wanted = request.privileges.map((p) => ({ action: p.access, bucket: p.resource }));
+    } else {
+      const requested = parseOptions(V2CreateOptionsSchema, request.options, 'influxdb-v2 create options');
+      if (requested.orgID !== undefined && requested.orgID !== orgID) {
+        throw new InvalidOptionsError('influxdb-v2: orgID differs from the configured organization');
+      }
+      wanted = requested.permissions ?? this.#config.permissions;
     }
-    const permissions = await this.#permissions(requested.permissions ?? this.#config.permissions);
+    if (wanted.length === 0) throw new InvalidOptionsError('influxdb-v2: a lease needs at least one permission');
+    const permissions = await this.#permissions(wanted);
     const created = await this.#call('POST /api/v2/authorizations', () =>
       this.#authorizations.postAuthorizations({
         body: { orgID, status: 'active', description: describeLease(this.#config.marker, request.expires), permissions },
@@ -179,6 +235,18 @@ class InfluxdbV2Service implements CloudService {
       if ((await this.#bucketId(name).catch(() => undefined)) === id) return;
     }
     throw new InvalidOptionsError('influxdb-v2: that bucket is not allowed');
+  }
+
+  /** The name of the org's bucket with this id; undefined when there is none. */
+  async #bucketName(id: string): Promise<string | undefined> {
+    try {
+      const bucket = await this.#call('GET /api/v2/buckets/{id}', () => this.#buckets.getBucketsID({ bucketID: id }));
+      return bucket.orgID === this.#orgID ? bucket.name : undefined;
+    } catch (err) {
+      // an operator token scoped to the org may be refused another org's bucket: the same as none
+      if (err instanceof CloudNotFoundError || (err instanceof CloudRejectedError && err.status === 403)) return undefined;
+      throw err;
+    }
   }
 
   /** The id of a bucket of the org by name (the server ignores names in permissions). */

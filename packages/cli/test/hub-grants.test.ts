@@ -1,0 +1,131 @@
+// `tessera hub` decides what a lease may do (docs/lease-api.md, Grants), on a real
+// influxd 1.x: a raw ws + msgpackr peer asking for more than the grant is refused with
+// not_allowed; the grant comes from the config file; quotas from flags.
+import { expect } from 'chai';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startInfluxdbLocal } from '@tessera/influxdb-local';
+import { freePort, InfluxdMissingError, type RunningInfluxd, startInfluxd } from '@tessera/testing';
+import { rawLeaseClient, type RawLeaseClient } from '../../token-lease/test/raw-lease-client.js';
+import { type Running, start, tessera } from './cli-helpers.js';
+
+/** HTTP status of a 1.x request with a lease's `username:password` as Basic auth. */
+async function with1x(url: string, credential: string, path: string, init: RequestInit = {}): Promise<number> {
+  const res = await fetch(`${url}${path}`, { ...init, headers: { authorization: `Basic ${Buffer.from(credential).toString('base64')}` } });
+  await res.arrayBuffer();
+  return res.status;
+}
+const write1x = (url: string, credential: string, db: string) =>
+  with1x(url, credential, `/write?db=${encodeURIComponent(db)}`, { method: 'POST', body: `probe value=1 ${Date.now()}000000` });
+const read1x = (url: string, credential: string, db: string) =>
+  with1x(url, credential, `/query?${new URLSearchParams({ db, q: 'SELECT * FROM probe LIMIT 1' })}`);
+
+describe('tessera hub grants and quotas (influxdb-v1 on a real influxd, raw ws client)', function () {
+  this.timeout(60_000);
+  let influxd: RunningInfluxd;
+  let hub: Running;
+  let port: number;
+  let peer: RawLeaseClient;
+
+  before(async function () {
+    try {
+      influxd = await startInfluxd();
+    } catch (err) {
+      if (err instanceof InfluxdMissingError && process.env['CI'] !== 'true') this.skip();
+      throw err;
+    }
+    const auth = `Basic ${Buffer.from(`${influxd.adminUser}:${influxd.adminPassword}`).toString('base64')}`;
+    for (const db of ['metrics', 'reports', 'secrets']) {
+      await fetch(`${influxd.url}/query`, { method: 'POST', headers: { authorization: auth }, body: new URLSearchParams({ q: `CREATE DATABASE ${db}` }) });
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-grants-'));
+    const config = join(dir, 'hub.yaml');
+    writeFileSync(config, 'grants:\n  - bucket: reports\n    actions: [read]\n');
+    port = await freePort();
+    hub = await start(
+      ['hub', '--config', config, '--cloud', 'influxdb-v1', '--influx-url', influxd.url, '--influx-bucket', 'metrics', '--listen', `127.0.0.1:${port}`],
+      'listening on',
+      { INFLUX_USERNAME: influxd.adminUser, INFLUX_PASSWORD: influxd.adminPassword, TESSERA_LOG_LEVEL: 'silent', TESSERA_MAX_LEASES_PER_OWNER: '3' },
+    );
+    peer = await rawLeaseClient(port);
+  });
+  after(async () => {
+    peer?.close();
+    await hub?.stop();
+    await influxd?.stop();
+  });
+
+  it('by default a lease writes the --influx-bucket database only: 403 elsewhere, and no read', async () => {
+    const created = await peer.call({ action: 'create' });
+    expect(created.result, JSON.stringify(created)).to.equal('success');
+    const value = created.lease!.value;
+    expect(await write1x(influxd.url, value, 'metrics')).to.equal(204);
+    expect(await write1x(influxd.url, value, 'secrets')).to.equal(403);
+    expect(await write1x(influxd.url, value, 'reports')).to.equal(403);
+    expect(await read1x(influxd.url, value, 'metrics')).to.equal(403);
+    expect((await peer.call({ action: 'revoke', token_id: created.lease!.id })).result).to.equal('success');
+  });
+
+  it('refuses another database, ALL, READ beyond the grant and the metadata database with not_allowed', async () => {
+    const refused: [string, object][] = [
+      ['WRITE on another database', { grants: [{ database: 'secrets', privilege: 'WRITE' }] }],
+      ['ALL on another database', { grants: [{ database: 'secrets', privilege: 'ALL' }] }],
+      ['ALL on the granted database (read is not granted)', { grants: [{ database: 'metrics', privilege: 'ALL' }] }],
+      ['READ on the granted database', { grants: [{ database: 'metrics', privilege: 'READ' }] }],
+      ['WRITE on the read-only grant', { grants: [{ database: 'reports', privilege: 'WRITE' }] }],
+      ['the metadata database', { grants: [{ database: 'tessera_leases', privilege: 'READ' }] }],
+      ['one granted, one not', { grants: [{ database: 'metrics', privilege: 'WRITE' }, { database: 'secrets', privilege: 'READ' }] }],
+    ];
+    for (const [what, options] of refused) {
+      const r = await peer.call({ action: 'create', options, request_id: what });
+      expect(r, what).to.include({ result: 'failure', code: 'not_allowed', request_id: what });
+    }
+    expect((await peer.call({ action: 'list' })).leases, 'nothing was created').to.deep.equal([]);
+  });
+
+  it('grants what the config file lists when asked: READ on reports, and not write', async () => {
+    const r = await peer.call({ action: 'create', options: { grants: [{ database: 'reports', privilege: 'READ' }] } });
+    expect(r.result, JSON.stringify(r)).to.equal('success');
+    expect(await read1x(influxd.url, r.lease!.value, 'reports')).to.equal(200);
+    expect(await write1x(influxd.url, r.lease!.value, 'reports')).to.equal(403);
+    expect(await write1x(influxd.url, r.lease!.value, 'metrics')).to.equal(403);
+    expect((await peer.call({ action: 'revoke', token_id: r.lease!.id })).result).to.equal('success');
+  });
+
+  it('TESSERA_MAX_LEASES_PER_OWNER bounds one connection; tessera lease exits 1 on not_allowed, saying the code', async () => {
+    const answers = await Promise.all(Array.from({ length: 6 }, () => peer.call({ action: 'create' })));
+    expect(answers.filter((a) => a.result === 'success')).to.have.length(3);
+    expect(answers.filter((a) => a.code === 'quota_exceeded')).to.have.length(3);
+    for (const a of answers) if (a.lease) await peer.call({ action: 'revoke', token_id: a.lease.id });
+    const cli = await tessera(['lease', 'create', '--hub', `ws://127.0.0.1:${port}`, '--options', '{"grants":[{"database":"secrets","privilege":"ALL"}]}']);
+    expect(cli.code).to.equal(1);
+    expect(cli.stdout).to.equal('');
+    expect(cli.stderr).to.match(/^tessera lease: not allowed: .* \(not_allowed\)\n$/);
+  });
+});
+
+describe('tessera lease decides on the failure code', function () {
+  this.timeout(60_000);
+
+  it('exits 3 when the hub answers unavailable (its cloud is down), 1 when it refuses', async () => {
+    const influx = await startInfluxdbLocal({ port: 0, org: 'tessera', bucket: 'tessera', token: 'operator-token-for-cli-tests' });
+    const port = await freePort();
+    const hub = await start(['hub', '--influx-url', influx.url, '--listen', `127.0.0.1:${port}`, '--log-level', 'silent'], 'listening on', {
+      INFLUX_TOKEN: influx.token,
+    });
+    try {
+      const hubUrl = `ws://127.0.0.1:${port}`;
+      const refused = await tessera(['lease', 'create', '--hub', hubUrl, '--options', '{"permissions":[{"action":"read","bucket":"tessera"}]}']);
+      expect(refused.code, refused.stderr).to.equal(1);
+      expect(refused.stderr).to.match(/\(not_allowed\)\n$/);
+      await influx.close();
+      const down = await tessera(['lease', 'create', '--hub', hubUrl]);
+      expect(down.code, down.stderr).to.equal(3);
+      expect(down.stderr).to.match(/^tessera lease: cloud unavailable: .* \(unavailable\)\n$/);
+    } finally {
+      await hub.stop();
+      await influx.close();
+    }
+  });
+});
