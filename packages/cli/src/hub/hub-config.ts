@@ -35,7 +35,7 @@ export const HubConfigSchema = z
     /** Creates one owner may make per minute (a burst of this many, then one every 60/n s); 0: no limit. */
     createsPerMinute: Count.default(60),
     /** Requests of one owner the lease worker handles at once (fair share of its 256). */
-    ownerConcurrency: Count.min(1, 'must be at least 1').default(8),
+    ownerConcurrency: WholeNumberSetting.pipe(z.number().min(1, 'must be at least 1')).default(8),
     defaultTtl: Ms.default(3_600_000),
     minTtl: Ms.default(1_000),
     maxTtl: Ms.default(86_400_000),
