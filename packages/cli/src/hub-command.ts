@@ -21,6 +21,9 @@ export const HUB_SETTINGS: readonly SettingSpec[] = [
   { key: 'forward', flag: 'forward', env: 'TESSERA_FORWARD', parse: parseBoolean },
   { key: 'address', flag: 'address', env: 'TESSERA_ADDRESS' },
   { key: 'logLevel', flag: 'log-level', env: 'TESSERA_LOG_LEVEL' },
+  { key: 'deployment', flag: 'deployment', env: 'TESSERA_DEPLOYMENT' },
+  { key: 'adoptLegacyTokens', flag: 'adopt-legacy-tokens', env: 'TESSERA_ADOPT_LEGACY_TOKENS', parse: parseBoolean },
+  { key: 'orphanGrace', flag: 'orphan-grace', env: 'TESSERA_ORPHAN_GRACE' },
 ];
 
 /** `tessera hub`: a WebSocket listener, the echo worker, and token_lease over the configured cloud and storage. */
@@ -41,6 +44,9 @@ export function hubCommand(): Command {
     .option('--forward', "let peers' messages hop on to other WS addresses through this hub [TESSERA_FORWARD] (default off)")
     .option('--address <name>', 'LOCAL address of the lease worker [TESSERA_ADDRESS] (default token_lease)')
     .option('--log-level <level>', 'debug | info | warn | error | silent [TESSERA_LOG_LEVEL] (default info)')
+    .option('--deployment <name>', 'whose tokens this hub makes and sweeps for orphans [TESSERA_DEPLOYMENT] (default derived from --storage)')
+    .option('--adopt-legacy-tokens', 'also sweep tokens made before deployments existed [TESSERA_ADOPT_LEGACY_TOKENS] (default off)')
+    .option('--orphan-grace <ms>', 'age below which a token without a lease is not yet an orphan [TESSERA_ORPHAN_GRACE] (default 30000)')
     .option('--config <file>', 'JSON or YAML config file [TESSERA_CONFIG]')
     .option('--profile <name>', 'profile of the config file to use [TESSERA_PROFILE]')
     .action(async (opts: Record<string, unknown> & { config?: string; profile?: string }) => {
@@ -53,7 +59,7 @@ export function hubCommand(): Command {
       const logger = cliLogger(config.logLevel, 'tessera-hub');
       if (config.insecure) logger.warn({}, 'insecure: anonymous callers share one owner and see every lease; for development only');
       const hub = await startHub(config, logger);
-      const lines = [`tessera hub listening on ${hub.listener.url}`, `lease worker: 0#${config.address} (storage ${describeStorage(config.storage)}, cloud ${config.cloud})`];
+      const lines = [`tessera hub listening on ${hub.listener.url}`, `lease worker: 0#${config.address} (storage ${describeStorage(config.storage)}, cloud ${config.cloud}, deployment ${hub.deployment})`];
       if (hub.influx) lines.push(`influxdb-local: ${hub.influx.url} org=${hub.influx.org} bucket=${hub.influx.bucket} (in-process)`);
       if (hub.metricsUrl) lines.push(`metrics: ${hub.metricsUrl}/metrics, health: ${hub.metricsUrl}/health`);
       process.stdout.write(lines.join('\n') + '\n');

@@ -26,6 +26,10 @@ export interface RedisStorage extends StorageService {
   readonly status: RedisStorageStatus;
   /** Resolves once Redis is connected (at once if it is); a StorageUnavailableError after `timeoutMs` (default connectTimeoutMs). */
   ready(timeoutMs?: number): Promise<void>;
+  /** What Redis keeps across a restart (CONFIG GET appendonly, appendfsync, save), as read at init and after each reconnect. */
+  durability(): StorageDurability | undefined;
+  /** Calls `listener` each time Redis comes back without the data it held; returns a function that stops the calls. */
+  onDataLoss(listener: () => void): () => void;
 }
 
 // Cluster has the same command API; typing it as Redis keeps overloads resolvable.

@@ -1,3 +1,4 @@
+import { DeploymentSchema } from '@tessera/cloud-influxdb';
 import { z } from 'zod';
 
 const HostPort = z.string().regex(/^(?:\[[^\]]+\]|[^:\s]+):\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:4000');
@@ -29,6 +30,12 @@ export const HubConfigSchema = z
     forward: z.coerce.boolean().default(false),
     /** LOCAL address of the lease worker. */
     address: z.string().min(1).default('token_lease'),
+    /** Whose tokens this hub creates and sweeps for orphans; default derived from the storage (hub/deployment.ts). */
+    deployment: DeploymentSchema.optional(),
+    /** Also sweep tokens made before deployments existed (no deployment in their marker). */
+    adoptLegacyTokens: z.coerce.boolean().default(false),
+    /** A token without a lease younger than this (ms) is not revoked yet: another hub may be about to store it. */
+    orphanGrace: z.coerce.number().int('must be a whole number of milliseconds').nonnegative().default(30_000),
     /** Log level. */
     logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   })
