@@ -19,6 +19,7 @@ describe('a hub’s default deployment', () => {
     expect(of('redis://redis.internal:6379/3')).to.not.equal(shared);
     expect(of('redis://redis.internal:6380/2')).to.not.equal(shared);
     expect(of('redis://:s3cret-pass@redis.internal/2')).to.not.include('s3cret');
+    expect(() => of('redis://:s3cret-pass@[bad')).to.throw(/not a valid redis:\/\/ URL/).with.property('message').that.does.not.include('s3cret');
   });
 
   it('tells machines apart when Redis is on loopback (each machine’s localhost is another Redis)', () => {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
+import { InvalidOptionsError } from '@tessera/token-lease';
 import type { HubConfig } from './hub-config.js';
 
 /** The deployment a hub's tokens carry, and whether it was derived rather than set. */
@@ -29,7 +30,13 @@ export function hubDeployment(config: Pick<HubConfig, 'deployment' | 'storage' |
   });
   if (config.storage === 'memory') return digest('memory', [host, config.listen]);
   if (config.storage.startsWith('memory:')) return digest('memory', [host, resolve(config.storage.slice('memory:'.length))]);
-  const url = new URL(config.storage);
+  let url: URL;
+  try {
+    url = new URL(config.storage);
+  } catch {
+    // not echoed: the URL may hold a password
+    throw new InvalidOptionsError('--storage is not a valid redis:// URL (expected redis://[user:password@]host[:port][/db])');
+  }
   const server = url.hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase();
   const port = url.port === '' ? '6379' : url.port;
   const db = url.pathname === '' || url.pathname === '/' ? '0' : url.pathname.slice(1);
