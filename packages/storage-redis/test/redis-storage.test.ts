@@ -142,7 +142,7 @@ describe('redisStorage', function () {
       const calls = new Map([...stats.matchAll(/^cmdstat_(\w+):calls=(\d+)/gm)].map(([, name, count]) => [name!, Number(count)]));
       // the client's own commands: a ZRANGE, then 101 batches of 1000 through a script (EVAL once, then EVALSHA)
       const roundTrips = (calls.get('zrange') ?? 0) + (calls.get('eval') ?? 0) + (calls.get('evalsha') ?? 0);
-      expect(roundTrips, stats).to.equal(1 + Math.ceil((n + 1) / 1000));
+      expect(roundTrips, stats).to.be.within(1 + Math.ceil((n + 1) / 1000), 2 + Math.ceil((n + 1) / 1000));
       expect(calls.get('hgetall'), 'inside the scripts: one per lease').to.equal(n + 1);
     } finally {
       raw.disconnect();
