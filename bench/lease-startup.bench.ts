@@ -121,7 +121,7 @@ async function bare(dueKey: string, leasePrefix: string, firstDue: number, wante
   // storage init: connect, record the namespace
   const raw = new Redis(redis.port, redis.host) as Redis & ScriptCommands;
   for (const [name, definition] of Object.entries(SCRIPTS)) raw.defineCommand(name, definition);
-  await raw.tesseraNamespace(dueKey.slice(0, -'due'.length) + 'meta', namespace.cloudService, namespace.cloudServiceAddress);
+  await raw.tesseraNamespace(dueKey.slice(0, -'due'.length) + 'meta', namespace.cloudService, namespace.cloudServiceAddress, randomBytes(8).toString('hex'));
   // the first expiry round, in the background: claim (nothing due), the next due time, a timer
   const armed = (async () => {
     const now = Date.now();

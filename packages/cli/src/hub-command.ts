@@ -25,6 +25,9 @@ export const HUB_SETTINGS: readonly SettingSpec[] = [
   { key: 'forward', flag: 'forward', env: 'TESSERA_FORWARD' },
   { key: 'address', flag: 'address', env: 'TESSERA_ADDRESS' },
   { key: 'logLevel', flag: 'log-level', env: 'TESSERA_LOG_LEVEL' },
+  { key: 'deployment', flag: 'deployment', env: 'TESSERA_DEPLOYMENT' },
+  { key: 'adoptLegacyTokens', flag: 'adopt-legacy-tokens', env: 'TESSERA_ADOPT_LEGACY_TOKENS' },
+  { key: 'orphanGrace', flag: 'orphan-grace', env: 'TESSERA_ORPHAN_GRACE' },
 ];
 
 /** What commander hands the hub's action: the flags given (switches as `true` or their text), `--config` and `--profile`. */
@@ -62,7 +65,10 @@ export function hubCommand(): Command {
     .option('--forward [bool]', "let peers' messages hop on to other WS addresses through this hub [TESSERA_FORWARD] (default off)")
     .option('--address <name>', 'LOCAL address of the lease worker [TESSERA_ADDRESS] (default token_lease)')
     .option('--log-level <level>', 'debug | info | warn | error | silent [TESSERA_LOG_LEVEL] (default info)')
-    .addHelpText('after', '\nA switch (--insecure, --forward) alone is on; with a value, and in env and config files, it takes\ntrue/false, yes/no, on/off or 1/0 and nothing else.')
+    .option('--deployment <name>', 'whose tokens this hub makes and sweeps for orphans [TESSERA_DEPLOYMENT] (default derived from --storage)')
+    .option('--adopt-legacy-tokens [bool]', 'also sweep tokens made before deployments existed [TESSERA_ADOPT_LEGACY_TOKENS] (default off)')
+    .option('--orphan-grace <ms>', 'age below which a token without a lease is not yet an orphan [TESSERA_ORPHAN_GRACE] (default 30000)')
+    .addHelpText('after', '\nA switch (--insecure, --forward, --adopt-legacy-tokens) alone is on; with a value, and in env and config files, it takes\ntrue/false, yes/no, on/off or 1/0 and nothing else.')
     .option('--config <file>', 'JSON or YAML config file [TESSERA_CONFIG]')
     .option('--profile <name>', 'profile of the config file to use [TESSERA_PROFILE]')
     .action(async (opts: HubCommandOptions) => {
@@ -70,7 +76,7 @@ export function hubCommand(): Command {
       const logger = cliLogger(config.logLevel, 'tessera-hub');
       if (config.insecure) logger.warn({}, 'insecure: anonymous callers share one owner and see every lease; for development only');
       const hub = await startHub(config, logger);
-      const lines = [`tessera hub listening on ${hub.listener.url}`, `lease worker: 0#${config.address} (storage ${describeStorage(config.storage)}, cloud ${config.cloud})`];
+      const lines = [`tessera hub listening on ${hub.listener.url}`, `lease worker: 0#${config.address} (storage ${describeStorage(config.storage)}, cloud ${config.cloud}, deployment ${hub.deployment})`];
       if (hub.influx) lines.push(`influxdb-local: ${hub.influx.url} org=${hub.influx.org} bucket=${hub.influx.bucket} (in-process)`);
       if (hub.metricsUrl) lines.push(`metrics: ${hub.metricsUrl}/metrics, health: ${hub.metricsUrl}/health`);
       // before saying it listens: whoever reads that may stop it at once

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { escapeTag, quoteField, quoteIdentifier, quoteString } from '../src/influxql.js';
-import { parseUserName, userName } from '../src/v1/names.js';
+import { parseOwnedUserName, parseUserName, userName } from '../src/v1/names.js';
 import { describeLease, parseDescription } from '../src/v2/description.js';
 
 describe('InfluxQL quoting', () => {
@@ -26,35 +26,67 @@ describe('InfluxQL quoting', () => {
   });
 });
 
+const OURS = { marker: 'tessera-lease', deployment: 'prod', adoptLegacy: false };
+
 describe('v1 user names', () => {
-  it('carry the marker, an id and the expiry, exactly to the millisecond', () => {
+  it('carry the marker, the deployment, an id and the expiry, exactly to the millisecond', () => {
     const expires = new Date('2026-03-04T05:06:07.089Z');
-    const name = userName('tessera-lease', '0123456789abcdef', expires);
-    expect(name).to.equal('tessera-lease_0123456789abcdef_20260304T050607.089Z');
-    expect(parseUserName('tessera-lease', name)).to.deep.equal({ expires: expires.toISOString() });
+    const name = userName('tessera-lease', 'prod', '0123456789abcdef', expires);
+    expect(name).to.equal('tessera-lease_prod_0123456789abcdef_20260304T050607.089Z');
+    expect(parseUserName('tessera-lease', name)).to.deep.equal({ deployment: 'prod', expires: expires.toISOString() });
+    expect(parseOwnedUserName(OURS, name)).to.deep.equal({ expires: expires.toISOString() });
   });
 
   it('are not mistaken for another marker’s or a hand-made user', () => {
-    const name = userName('tessera-lease', '0123456789abcdef', new Date(0));
+    const name = userName('tessera-lease', 'prod', '0123456789abcdef', new Date(0));
     expect(parseUserName('tessera', name)).to.equal(undefined);
     expect(parseUserName('tessera-lease-b', name)).to.equal(undefined);
-    for (const other of ['admin', 'tessera-lease_0123456789abcdef', 'tessera-lease_0123456789ABCDEF_19700101T000000.000Z', 'tessera-lease_0123456789abcdef_20261399T000000.000Z', `${name}x`]) {
+    for (const other of [
+      'admin',
+      'tessera-lease_0123456789abcdef',
+      'tessera-lease_0123456789ABCDEF_19700101T000000.000Z',
+      'tessera-lease_0123456789abcdef_20261399T000000.000Z',
+      'tessera-lease_pr od_0123456789abcdef_19700101T000000.000Z',
+      'tessera-lease_a_b_0123456789abcdef_19700101T000000.000Z',
+      `${name}x`,
+    ]) {
       expect(parseUserName('tessera-lease', other), other).to.equal(undefined);
     }
+  });
+
+  it('belong to one deployment: another deployment’s are not ours, legacy ones only when adopted', () => {
+    const other = userName('tessera-lease', 'staging', '0123456789abcdef', new Date(0));
+    const legacy = 'tessera-lease_0123456789abcdef_19700101T000000.000Z';
+    expect(parseUserName('tessera-lease', other)).to.deep.include({ deployment: 'staging' });
+    expect(parseOwnedUserName(OURS, other)).to.equal(undefined);
+    expect(parseUserName('tessera-lease', legacy)).to.deep.equal({ deployment: undefined, expires: new Date(0).toISOString() });
+    expect(parseOwnedUserName(OURS, legacy)).to.equal(undefined);
+    expect(parseOwnedUserName({ ...OURS, adoptLegacy: true }, legacy)).to.deep.equal({ expires: new Date(0).toISOString() });
+    expect(parseOwnedUserName({ ...OURS, adoptLegacy: true }, other)).to.equal(undefined);
   });
 });
 
 describe('v2 descriptions', () => {
-  it('carry the marker and the expiry', () => {
+  it('carry the marker, the deployment and the expiry', () => {
     const expires = new Date('2026-03-04T05:06:07.089Z');
-    expect(describeLease('tessera-lease', expires)).to.equal('tessera-lease v1 expires=2026-03-04T05:06:07.089Z');
-    expect(parseDescription('tessera-lease', describeLease('tessera-lease', expires))).to.deep.equal({ managed: true, expires: expires.toISOString() });
+    expect(describeLease('tessera-lease', 'prod', expires)).to.equal('tessera-lease v2 deployment=prod expires=2026-03-04T05:06:07.089Z');
+    expect(parseDescription(OURS, describeLease('tessera-lease', 'prod', expires))).to.deep.equal({ managed: true, expires: expires.toISOString() });
   });
 
   it('tell managed from unmanaged; a managed token with a garbled expiry has none', () => {
-    expect(parseDescription('tessera-lease', undefined)).to.deep.equal({ managed: false });
-    expect(parseDescription('tessera-lease', 'my token')).to.deep.equal({ managed: false });
-    expect(parseDescription('tessera-lease', 'tessera-lease-b v1 expires=2026-01-01T00:00:00.000Z')).to.deep.equal({ managed: false });
-    expect(parseDescription('tessera-lease', 'tessera-lease v1 expires=soon')).to.deep.equal({ managed: true });
+    expect(parseDescription(OURS, undefined)).to.deep.equal({ managed: false });
+    expect(parseDescription(OURS, 'my token')).to.deep.equal({ managed: false });
+    expect(parseDescription(OURS, 'tessera-lease-b v2 deployment=prod expires=2026-01-01T00:00:00.000Z')).to.deep.equal({ managed: false });
+    expect(parseDescription(OURS, 'tessera-lease v2 deployment=prod expires=soon')).to.deep.equal({ managed: true });
+  });
+
+  it('belong to one deployment: another deployment’s are not ours, legacy ones only when adopted', () => {
+    const other = describeLease('tessera-lease', 'staging', new Date(0));
+    const legacy = 'tessera-lease v1 expires=2030-01-01T00:00:00.000Z';
+    expect(parseDescription(OURS, other)).to.deep.equal({ managed: false });
+    expect(parseDescription(OURS, 'tessera-lease v2 deployment=prodx expires=2030-01-01T00:00:00.000Z')).to.deep.equal({ managed: false });
+    expect(parseDescription(OURS, legacy)).to.deep.equal({ managed: false });
+    expect(parseDescription({ ...OURS, adoptLegacy: true }, legacy)).to.deep.equal({ managed: true, expires: '2030-01-01T00:00:00.000Z' });
+    expect(parseDescription({ ...OURS, adoptLegacy: true }, other)).to.deep.equal({ managed: false });
   });
 });

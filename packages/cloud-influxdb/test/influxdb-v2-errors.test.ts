@@ -112,7 +112,7 @@ describe('influxdb-v2 error mapping and requests', () => {
         status: 'active',
         permissions: [{ action: 'write', resource: { type: 'buckets', id: BUCKET_ID, orgID: ORG_ID } }],
       });
-      expect((bodies[0] as { description: string }).description).to.match(/^tessera-lease v1 expires=\d{4}-\d\d-\d\dT[\d:.]+Z$/);
+      expect((bodies[0] as { description: string }).description).to.match(/^tessera-lease v2 deployment=default expires=\d{4}-\d\d-\d\dT[\d:.]+Z$/);
       expect((bodies[1] as { permissions: unknown[] }).permissions).to.deep.equal([{ action: 'read', resource: { type: 'buckets', id: BUCKET_ID, orgID: ORG_ID } }]);
     } finally {
       await fake.close();
@@ -146,7 +146,7 @@ describe('influxdb-v2 error mapping and requests', () => {
 
   it('follows links.next when the server pages, and keeps only the org’s authorizations', async () => {
     const page = (ids: string[], next?: string) => ({
-      authorizations: ids.map((id) => ({ id, orgID: ORG_ID, status: 'active', description: `tessera-lease v1 expires=2030-01-01T00:00:00.000Z` })),
+      authorizations: ids.map((id) => ({ id, orgID: ORG_ID, status: 'active', description: `tessera-lease v2 deployment=default expires=2030-01-01T00:00:00.000Z` })),
       links: next === undefined ? {} : { next },
     });
     const fake = await fakeInflux((req) => {

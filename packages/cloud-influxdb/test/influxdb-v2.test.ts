@@ -163,7 +163,7 @@ for (const [label, makeTarget] of [
       expect(auth.permissions[0]!.action).to.equal('write');
       expect(auth.permissions[0]!.resource.type).to.equal('buckets');
       expect(auth.permissions[0]!.resource.id).to.match(/^[0-9a-f]{16}$/);
-      expect(auth.description).to.equal(`tessera-lease v1 expires=${lease.expires}`);
+      expect(auth.description).to.equal(`tessera-lease v2 deployment=default expires=${lease.expires}`);
       await service.revoke(lease.id);
     });
   });

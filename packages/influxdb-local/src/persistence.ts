@@ -1,4 +1,5 @@
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '@tessera/core';
 import { snapshotSchema, type Snapshot } from './snapshot.js';
 
 /** Thrown at start when the persist file exists but is not a snapshot this server wrote. */
@@ -32,8 +33,10 @@ export async function loadSnapshot(path: string): Promise<Snapshot | undefined> 
 
 /**
  * Writes snapshots to a file: a change schedules a write after `delayMs` (changes
- * in between share it), one write at a time, each to a temporary file renamed over
- * the old one so a crash never leaves half a file.
+ * in between share it), one write at a time, each through `writeFileAtomic` (a
+ * temporary file with an unpredictable name, created exclusively with mode 0600,
+ * renamed over the old one): the snapshot holds every token, so no other user may
+ * read it or plant a file where it is written, and a crash never leaves half a file.
  */
 export class SnapshotWriter {
   private timer: NodeJS.Timeout | undefined;
@@ -81,8 +84,6 @@ export class SnapshotWriter {
   }
 
   private async write(): Promise<void> {
-    const tmp = `${this.path}.${process.pid}.tmp`;
-    await writeFile(tmp, JSON.stringify(this.snapshot()), { mode: 0o600 });
-    await rename(tmp, this.path);
+    await writeFileAtomic(this.path, JSON.stringify(this.snapshot()));
   }
 }

@@ -1,5 +1,5 @@
 import { watch } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -40,6 +40,21 @@ describe('influxdb-local: persistence', () => {
     expect((await httpError(write(second, gone.token!, ['m v=1'], { org: second.org, bucket: 'extra' }))).statusCode).to.equal(401);
     const ids = (await apis(second, second.token).auths.getAuthorizations()).authorizations!.map((a) => a.id);
     expect(ids).to.have.length(2).and.include(kept.id).and.not.include(gone.id);
+  });
+
+  it('writes its token-holding file afresh with mode 0600: a file planted at a guessable temporary name gets nothing', async () => {
+    const persistPath = join(dir, 'state.json');
+    const stolen = join(dir, 'stolen');
+    await writeFile(stolen, '', { mode: 0o644 });
+    const planted = [`${persistPath}.${process.pid}.tmp`, `${persistPath}.tmp`, join(dir, '.state.json.tmp')];
+    for (const name of planted) await symlink(stolen, name);
+    const server = await startInfluxdbLocal({ port: 0, persistPath, token: 'operator-token-that-must-stay-put' });
+    await server.close();
+    expect(await readFile(stolen, 'utf8')).to.equal('');
+    expect(await readFile(persistPath, 'utf8')).to.include('operator-token-that-must-stay-put');
+    expect((await stat(persistPath)).mode & 0o777).to.equal(0o600);
+    // nothing left behind but what was there
+    expect((await readdir(dir)).sort()).to.deep.equal(['state.json', 'stolen', ...planted.map((p) => p.slice(dir.length + 1))].sort());
   });
 
   it('writes soon after a change, not only on close', async () => {

@@ -8,7 +8,8 @@ import type { StorageNamespace } from '@tessera/token-lease';
  *
  *   <prefix>{<ns>}:lease:<id>   hash: one lease record
  *   <prefix>{<ns>}:due          sorted set: lease ids by due time (ms since epoch)
- *   <prefix>{<ns>}:meta         hash: the namespace in clear, for operators
+ *   <prefix>{<ns>}:meta         hash: the namespace in clear, for operators, and an epoch
+ *                               (random, set once): gone or changed means the data was lost
  */
 export class KeyLayout {
   readonly tag: string;

@@ -1,14 +1,17 @@
+import { randomBytes } from 'node:crypto';
 import {
   InvalidOptionsError,
   LeaseError,
   StorageUnavailableError,
   type LeaseRecord,
   type RevocationState,
+  type StorageDurability,
   type StorageNamespace,
   type StorageService,
 } from '@tessera/token-lease';
 import type { Redis } from 'ioredis';
 import { decodeRecord, encodeRecord, encodeRevocation } from './codec.js';
+import { redisDurability } from './durability.js';
 import { isAuthError, isDisconnected, redact, unavailable, type FailureContext } from './errors.js';
 import { KeyLayout } from './keys.js';
 import { resolveOptions, type RedisStorageOptions, type ResolvedOptions } from './options.js';
@@ -23,6 +26,10 @@ export interface RedisStorage extends StorageService {
   readonly status: RedisStorageStatus;
   /** Resolves once Redis is connected (at once if it is); a StorageUnavailableError after `timeoutMs` (default connectTimeoutMs). */
   ready(timeoutMs?: number): Promise<void>;
+  /** What Redis keeps across a restart (CONFIG GET appendonly, appendfsync, save), as read at init and after each reconnect. */
+  durability(): StorageDurability | undefined;
+  /** Calls `listener` each time Redis comes back without the data it held; returns a function that stops the calls. */
+  onDataLoss(listener: () => void): () => void;
 }
 
 // Cluster has the same command API; typing it as Redis keeps overloads resolvable.
@@ -43,6 +50,10 @@ class RedisLeaseStorage implements RedisStorage {
   private everReady = false;
   /** A request found the connection gone before the client's own events said so. */
   private lost = false;
+  /** The epoch recorded in the meta hash when last read: another value means the data was lost. */
+  private epoch: string | null | undefined;
+  private lastDurability: StorageDurability | undefined;
+  private readonly lossListeners = new Set<() => void>();
   private readonly failure: FailureContext;
 
   constructor(private readonly options: ResolvedOptions) {
@@ -78,10 +89,11 @@ class RedisLeaseStorage implements RedisStorage {
     const client = this.connect();
     try {
       await this.ready();
-      const recorded = await this.run(() => client.tesseraNamespace(keys.meta, namespace.cloudService, namespace.cloudServiceAddress));
+      const recorded = await this.run(() => client.tesseraNamespace(keys.meta, namespace.cloudService, namespace.cloudServiceAddress, newEpoch()));
       if (recorded[0] !== namespace.cloudService || recorded[1] !== namespace.cloudServiceAddress) {
         throw new InvalidOptionsError(`redis storage: keys ${keys.meta} belong to another namespace (hash collision); choose another prefix`);
       }
+      this.epoch = recorded[2];
     } catch (err) {
       // Leave nothing reconnecting in the background; init() may be called again.
       client.disconnect();
@@ -95,6 +107,59 @@ class RedisLeaseStorage implements RedisStorage {
     if (this.state === 'closed') throw new StorageUnavailableError('redis storage is closed');
     this.keys = keys;
     this.namespace = { cloudService: namespace.cloudService, cloudServiceAddress: namespace.cloudServiceAddress };
+    await this.checkDurability();
+  }
+
+  durability(): StorageDurability | undefined {
+    return this.lastDurability;
+  }
+
+  onDataLoss(listener: () => void): () => void {
+    this.lossListeners.add(listener);
+    return () => this.lossListeners.delete(listener);
+  }
+
+  /** Reads what this Redis persists (CONFIG GET); warns when it is nothing. */
+  private async checkDurability(): Promise<void> {
+    const client = this.client;
+    if (client === undefined) return;
+    const previous = this.lastDurability;
+    this.lastDurability = await redisDurability(async (name) => (await this.run(() => client.config('GET', name) as Promise<string[]>))[1]);
+    if (this.lastDurability.persists === false && previous?.persists !== false) {
+      this.options.logger?.warn(
+        { where: this.options.where, persistence: this.lastDurability.detail },
+        'Redis persists nothing: a Redis restart loses every lease (their tokens stay valid until the orphan sweep); run it with appendonly yes, see docs/operations.md',
+      );
+    }
+  }
+
+  /**
+   * After a reconnect: the data is gone when the epoch is (a restart that kept
+   * nothing). The listeners hear it once per loss; a check that fails is made
+   * again at the next reconnect, as the old epoch is still the one remembered.
+   */
+  private async afterReconnect(): Promise<void> {
+    const client = this.client;
+    const keys = this.keys;
+    const namespace = this.namespace;
+    if (client === undefined || keys === undefined || namespace === undefined) return;
+    try {
+      const recorded = await this.run(() => client.tesseraNamespace(keys.meta, namespace.cloudService, namespace.cloudServiceAddress, newEpoch()));
+      if (recorded[2] !== this.epoch && this.state !== 'closed') {
+        this.epoch = recorded[2];
+        this.options.logger?.warn({ where: this.options.where }, 'Redis came back without the leases it held (a restart that kept nothing): sweeping the cloud for orphan tokens');
+        for (const listener of this.lossListeners) {
+          try {
+            listener();
+          } catch {
+            // a listener's failure is its own; the others still hear of the loss
+          }
+        }
+      }
+      await this.checkDurability();
+    } catch (err) {
+      this.options.logger?.warn({ where: this.options.where, err: (err as Error).message }, 'could not check Redis after reconnecting; checking again at the next reconnect');
+    }
   }
 
   async save(record: LeaseRecord): Promise<void> {
@@ -238,10 +303,12 @@ class RedisLeaseStorage implements RedisStorage {
     });
     client.on('ready', () => {
       if (this.state === 'unavailable') log?.info({ where: this.options.where }, 'Redis connection recovered');
+      const reconnected = this.everReady && this.keys !== undefined && this.state !== 'closed';
       if (this.state !== 'closed') this.state = 'ready';
       this.everReady = true;
       this.lost = false;
       this.failure.lastError = undefined;
+      if (reconnected) void this.afterReconnect();
     });
     client.on('close', () => {
       if (this.state !== 'ready') return;
@@ -282,4 +349,8 @@ class RedisLeaseStorage implements RedisStorage {
       this.options.logger?.warn({ where: this.options.where, leaseId: id, err: (err as Error).message }, 'skipping a corrupt lease in Redis');
     }
   }
+}
+
+function newEpoch(): string {
+  return randomBytes(8).toString('hex');
 }

@@ -73,11 +73,16 @@ end
 return found
 `;
 
-/** KEYS: meta. ARGV: cloud service, address. Records the namespace once; returns what is recorded. */
+/**
+ * KEYS: meta. ARGV: cloud service, address, epoch. Records the namespace once, and an
+ * epoch (a random value) when there is none; returns what is recorded. A changed epoch
+ * means the data was lost (a restart that kept nothing) since it was last read.
+ */
 const namespace = `
 redis.call('HSETNX', KEYS[1], 'cloudService', ARGV[1])
 redis.call('HSETNX', KEYS[1], 'cloudServiceAddress', ARGV[2])
-return redis.call('HMGET', KEYS[1], 'cloudService', 'cloudServiceAddress')
+redis.call('HSETNX', KEYS[1], 'epoch', ARGV[3])
+return redis.call('HMGET', KEYS[1], 'cloudService', 'cloudServiceAddress', 'epoch')
 `;
 
 export const SCRIPTS = {
@@ -98,5 +103,5 @@ export interface ScriptCommands {
   tesseraReschedule(lease: string, due: string, id: string, dueMs: string, revocation: string): Promise<number>;
   tesseraClaim(due: string, nowMs: string, limit: string, untilMs: string): Promise<Array<string | string[]>>;
   tesseraGetMany(due: string, ...ids: string[]): Promise<string[][]>;
-  tesseraNamespace(meta: string, cloudService: string, address: string): Promise<Array<string | null>>;
+  tesseraNamespace(meta: string, cloudService: string, address: string, epoch: string): Promise<Array<string | null>>;
 }

@@ -7,8 +7,8 @@ import type { StorageNamespace } from '@tessera/token-lease';
 const T0 = Date.parse('2030-01-01T00:00:00.000Z');
 const MINUTE = 60_000;
 const NS: StorageNamespace = { cloudService: 'influxdb-v2', cloudServiceAddress: 'http://127.0.0.1:8086 org=tessera' };
-/** Short timeouts and back-off so failure tests stay quick. */
-const QUICK = { connectTimeoutMs: 2000, commandTimeoutMs: 1000, reconnect: { minDelayMs: 20, maxDelayMs: 200 } };
+/** Quick reconnects so failure tests stay quick; a command timeout a busy machine does not reach (tests of it set their own). */
+const QUICK = { connectTimeoutMs: 2000, commandTimeoutMs: 10_000, reconnect: { minDelayMs: 20, maxDelayMs: 200 } };
 
 storageServiceSuite('redis', async () => {
   const server = await startRedisServer();
@@ -70,7 +70,9 @@ describe('redisStorage', function () {
       expect(JSON.parse(hash['record']!)).to.deep.equal(leaseRecord('k2', T0 + 2 * MINUTE));
       await storage.reschedule('k2', { attempts: 1, lastError: 'e', nextAttempt: new Date(T0).toISOString() });
       expect(JSON.parse((await raw.hget(`layout:{${tag}}:lease:k2`, 'revocation'))!)).to.deep.equal({ attempts: 1, lastError: 'e', nextAttempt: new Date(T0).toISOString() });
-      expect(await raw.hgetall(`layout:{${tag}}:meta`)).to.deep.equal(NS);
+      const { epoch, ...meta } = await raw.hgetall(`layout:{${tag}}:meta`);
+      expect(meta).to.deep.equal(NS);
+      expect(epoch).to.match(/^[0-9a-f]{16}$/);
     } finally {
       raw.disconnect();
     }
@@ -131,16 +133,20 @@ describe('redisStorage', function () {
         }
         await pipeline.exec();
       }
+      // Batches, not a round trip per lease: count the commands Redis serves for one getAll.
+      await raw.config('RESETSTAT');
+      const all = await storage.getAll();
+      expect(all.length).to.equal(n + 1);
+      expect(new Set(all.map((r) => r.id)).size).to.equal(n + 1);
+      const stats = String(await raw.info('commandstats'));
+      const calls = new Map([...stats.matchAll(/^cmdstat_(\w+):calls=(\d+)/gm)].map(([, name, count]) => [name!, Number(count)]));
+      // the client's own commands: a ZRANGE, then 101 batches of 1000 through a script (EVAL once, then EVALSHA)
+      const roundTrips = (calls.get('zrange') ?? 0) + (calls.get('eval') ?? 0) + (calls.get('evalsha') ?? 0);
+      expect(roundTrips, stats).to.be.within(1 + Math.ceil((n + 1) / 1000), 2 + Math.ceil((n + 1) / 1000));
+      expect(calls.get('hgetall'), 'inside the scripts: one per lease').to.equal(n + 1);
     } finally {
       raw.disconnect();
     }
-    const started = performance.now();
-    const all = await storage.getAll();
-    const elapsed = performance.now() - started;
-    expect(all.length).to.equal(n + 1);
-    expect(new Set(all.map((r) => r.id)).size).to.equal(n + 1);
-    // One round trip per lease would take far longer than this.
-    expect(elapsed).to.be.below(15_000);
   });
 
   it('fails fast with StorageUnavailableError while Redis is down, then recovers by itself', async function () {
@@ -152,7 +158,8 @@ describe('redisStorage', function () {
     process.on('unhandledRejection', onUnhandled);
     process.on('uncaughtException', onUnhandled);
     try {
-      const storage = await start({ url: own.url });
+      // Timeouts far beyond the test's own: each failure below comes without waiting for one.
+      const storage = await start({ url: own.url, connectTimeoutMs: 120_000, commandTimeoutMs: 120_000 });
       await storage.save(leaseRecord('before', T0));
       expect(storage.status).to.equal('ready');
 
@@ -163,16 +170,15 @@ describe('redisStorage', function () {
         () => storage.claimDue(new Date(T0), 10, MINUTE),
         () => storage.getAll(),
       ]) {
-        const started = performance.now();
         const err = await rejection(request());
-        expect(performance.now() - started).to.be.below(1500);
         expect(err.name).to.equal('StorageUnavailableError');
+        expect(err.message).to.not.match(/no reply within/);
         expect(err.message).to.match(new RegExp(`^Redis unavailable at 127\\.0\\.0\\.1:${own.port}: `));
       }
       expect(storage.status).to.equal('unavailable');
 
       await own.restart();
-      await storage.ready(10_000);
+      await storage.ready(20_000);
       expect(storage.status).to.equal('ready');
       // The server came back empty (no persistence): the same object works again.
       await storage.save(leaseRecord('after', T0));
@@ -190,14 +196,13 @@ describe('redisStorage', function () {
     const own = await startRedisServer();
     const raw = new Redis(own.port, own.host);
     try {
-      const storage = await start({ url: own.url, commandTimeoutMs: 10_000 });
+      // A command timeout beyond the test's own: the failure comes from the dropped connection.
+      const storage = await start({ url: own.url, commandTimeoutMs: 120_000 });
       // CLIENT PAUSE holds every client's commands: ours is in flight when the server dies.
-      await raw.call('CLIENT', 'PAUSE', '10000', 'ALL');
+      await raw.call('CLIENT', 'PAUSE', '100000', 'ALL');
       const pending = rejection(storage.count());
       await own.stop();
-      const started = performance.now();
       const err = await pending;
-      expect(performance.now() - started).to.be.below(1000);
       expect(err.name).to.equal('StorageUnavailableError');
       expect(err.message).to.match(/connection lost/);
     } finally {
@@ -214,7 +219,8 @@ describe('redisStorage', function () {
       await raw.call('CLIENT', 'PAUSE', '2000', 'ALL');
       const started = performance.now();
       const err = await rejection(storage.get('x'));
-      expect(performance.now() - started).to.be.within(250, 1500);
+      // not before its time (how long after depends on the machine's load)
+      expect(performance.now() - started).to.be.at.least(250);
       expect(err.name).to.equal('StorageUnavailableError');
       expect(err.message).to.equal(`Redis unavailable at 127.0.0.1:${own.port}: no reply within 300 ms`);
     } finally {
@@ -233,6 +239,56 @@ describe('redisStorage', function () {
       expect((await storage.get('kept'))?.id).to.equal('kept');
     } finally {
       await own.stop();
+    }
+  });
+
+  it('says what Redis persists, and warns when it is nothing', async () => {
+    const warnings: string[] = [];
+    const logger = { info: () => undefined, warn: (_fields: object, message: string) => warnings.push(message) };
+    const volatile = await start({ logger });
+    expect(volatile.durability()).to.deep.equal({ persists: false, detail: 'appendonly no, save ""' });
+    expect(warnings.filter((w) => /persists nothing/.test(w))).to.have.length(1);
+    const own = await startRedisServer({ persistence: true });
+    try {
+      const durable = await start({ url: own.url, logger });
+      expect(durable.durability()).to.deep.equal({ persists: true, detail: 'appendonly yes (appendfsync always)' });
+      expect(warnings.filter((w) => /persists nothing/.test(w))).to.have.length(1);
+    } finally {
+      await own.stop();
+    }
+  });
+
+  it('tells its listeners when Redis comes back without its data, and not when it kept it', async () => {
+    const volatile = await startRedisServer();
+    const durable = await startRedisServer({ persistence: true });
+    try {
+      const lost = await start({ url: volatile.url });
+      const kept = await start({ url: durable.url });
+      let keptLosses = 0;
+      kept.onDataLoss(() => keptLosses++);
+      for (let round = 1; round <= 2; round++) {
+        const heard = new Promise<void>((resolve) => {
+          const stop = lost.onDataLoss(() => {
+            stop();
+            resolve();
+          });
+        });
+        await lost.save(leaseRecord(`lease-${round}`, T0));
+        await volatile.restart();
+        await heard;
+        expect(await lost.count(), 'the restart kept nothing').to.equal(0);
+      }
+
+      await kept.save(leaseRecord('kept', T0));
+      await durable.restart();
+      await kept.ready(20_000);
+      // the check after the reconnect went out before this request, on the same connection
+      expect(await kept.count()).to.equal(1);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(keptLosses).to.equal(0);
+    } finally {
+      await volatile.stop();
+      await durable.stop();
     }
   });
 

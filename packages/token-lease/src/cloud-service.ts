@@ -24,7 +24,11 @@ export interface CloudCreateRequest {
 /** A token as the cloud lists it: enough to reconcile the cloud against storage. */
 export interface CloudToken {
   id: string;
-  /** True when the token carries this service's namespace marker (we created it). */
+  /**
+   * True when the token carries this service's marker and deployment (this deployment
+   * created it): only such tokens are swept for orphans. Tokens of other deployments and
+   * tokens not made by Tessera are false.
+   */
   managed: boolean;
   /** The lease expiry recorded with the token, when managed. ISO 8601 UTC. */
   expires?: string;

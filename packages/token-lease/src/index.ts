@@ -29,4 +29,5 @@ export { TokenLeaseWorker, DEFAULT_WORKER_LIMITS, type TokenLeaseWorkerOptions }
 export { LatenessRecorder } from './lateness.js';
 export { DEFAULT_REVOCATION_BACKOFF } from './revoker.js';
 export type { ExpirySchedulerOptions } from './expiry-scheduler.js';
-export { writeFileAtomic, LatestWriter, SECRET_MODE } from './atomic-file.js';
+// the atomic writer lives in @tessera/core (influxdb-local uses it too); re-exported for existing users
+export { writeFileAtomic, LatestWriter, SECRET_MODE } from '@tessera/core';

@@ -61,6 +61,12 @@ export interface LeaseServiceOptions {
    * is called. Default 300,000 (5 min).
    */
   reconcileEvery?: number;
+  /**
+   * How soon (ms) to sweep for orphans after storage reports it lost its data
+   * (`StorageService.onDataLoss`: a Redis restart that kept nothing), whatever
+   * `reconcileEvery` says: those leases' tokens are orphans now. Default 1,000.
+   */
+  reconcileAfterLoss?: number;
 }
 
 /** What the service reports as it works (no token values). */
@@ -69,6 +75,8 @@ export interface LeaseServiceEvents {
   renewed: [{ id: string; owner: string; expires: string }];
   revoked: [{ id: string; owner: string; reason: 'expired' | 'requested'; lateness?: number }];
   'revocation-failed': [{ id: string; attempts: number; error: string }];
+  /** A sweep for orphans ended; `revoked` at once (young ones are looked at later). */
+  reconciled: [{ revoked: number }];
 }
 
 export interface LeaseServiceStats {
@@ -76,6 +84,8 @@ export interface LeaseServiceStats {
   revoked: number;
   revocationFailures: number;
   orphansRevoked: number;
+  /** Sweeps for orphans that ended (at start, periodic, after a storage loss). */
+  reconciliations: number;
   /** Expiry → revocation, ms, over recent expiries. */
   lateness: { count: number; p50: number; p99: number; max: number };
 }
@@ -100,7 +110,13 @@ export class LeaseService extends EventEmitter<LeaseServiceEvents> {
   private orphansRevoked = 0;
   private readonly orphanGrace: number;
   private readonly reconcileEvery: number;
+  private readonly reconcileAfterLoss: number;
   private reconcileTimer: unknown;
+  private reconciliations = 0;
+  private sweeping = false;
+  private sweepAgain = false;
+  private running = false;
+  private unwatchLoss: (() => void) | undefined;
   private readonly orphanChecks = new Set<unknown>();
   private readonly grants: GrantPolicy | undefined;
   private readonly active: ActiveLeases | undefined;
@@ -121,6 +137,7 @@ export class LeaseService extends EventEmitter<LeaseServiceEvents> {
     this.logger = options.logger ?? silentLogger;
     this.orphanGrace = options.orphanGrace ?? 30_000;
     this.reconcileEvery = options.reconcileEvery ?? 300_000;
+    this.reconcileAfterLoss = options.reconcileAfterLoss ?? 1_000;
     this.revoker = new Revoker(this.cloud, this.storage, this.clock, this.logger, new LatenessRecorder(), undefined, options.random, {
       revoked: (record, reason, lateness) => {
         this.active?.remove(record.owner, record.id);
@@ -147,22 +164,50 @@ export class LeaseService extends EventEmitter<LeaseServiceEvents> {
     await this.cloud.init();
     await this.storage.init({ cloudService: this.cloud.name, cloudServiceAddress: this.cloud.getAddress() });
     this.scheduler.start();
-    if (this.reconcileEvery > 0) this.scheduleReconcile();
+    this.running = true;
+    if (this.reconcileEvery > 0) this.scheduleReconcile(this.reconcileEvery);
+    this.unwatchLoss = this.storage.onDataLoss?.(() => {
+      this.logger.warn({ in: this.reconcileAfterLoss }, 'storage lost its leases: sweeping for orphan tokens soon');
+      this.scheduleReconcile(this.reconcileAfterLoss);
+    });
   }
 
-  private scheduleReconcile(): void {
+  /** (Re)sets the one sweep timer to `delay` from now. */
+  private scheduleReconcile(delay: number): void {
+    if (!this.running) return;
+    if (this.reconcileTimer !== undefined) this.clock.clearTimeout(this.reconcileTimer);
     this.reconcileTimer = this.clock.setTimeout(() => {
-      this.reconcile().then(
-        () => this.scheduleReconcile(),
-        (err: unknown) => {
+      this.reconcileTimer = undefined;
+      void this.sweep();
+    }, delay);
+  }
+
+  /** One background sweep at a time: a sweep asked for while one runs follows it at once. */
+  private async sweep(): Promise<void> {
+    if (this.sweeping) {
+      this.sweepAgain = true;
+      return;
+    }
+    this.sweeping = true;
+    try {
+      do {
+        this.sweepAgain = false;
+        try {
+          await this.reconcile();
+        } catch (err) {
           this.logger.warn({ err: describeError(err) }, 'reconciliation failed; trying again later');
-          this.scheduleReconcile();
-        },
-      );
-    }, this.reconcileEvery);
+        }
+      } while (this.sweepAgain && this.running);
+    } finally {
+      this.sweeping = false;
+      if (this.reconcileEvery > 0 && this.reconcileTimer === undefined) this.scheduleReconcile(this.reconcileEvery);
+    }
   }
 
   async stop(): Promise<void> {
+    this.running = false;
+    this.unwatchLoss?.();
+    this.unwatchLoss = undefined;
     this.clock.clearTimeout(this.reconcileTimer);
     this.reconcileTimer = undefined;
     for (const timer of this.orphanChecks) this.clock.clearTimeout(timer);
@@ -171,9 +216,10 @@ export class LeaseService extends EventEmitter<LeaseServiceEvents> {
   }
 
   /**
-   * Revokes every token the cloud holds with our marker but no lease in storage;
+   * Revokes every token the cloud calls managed (this deployment's) but storage has no lease for;
    * one younger than `orphanGrace` (or of unknown age) is looked at again when
-   * it is that old. Runs at start (`startHub`) and every `reconcileEvery`.
+   * it is that old. Runs at start (`startHub`), every `reconcileEvery`, and
+   * `reconcileAfterLoss` after storage reports it lost its data.
    * Returns how many were revoked now.
    */
   async reconcile(): Promise<number> {
@@ -207,6 +253,8 @@ export class LeaseService extends EventEmitter<LeaseServiceEvents> {
       },
     );
     this.orphansRevoked += revoked;
+    this.reconciliations++;
+    this.emit('reconciled', { revoked });
     return revoked;
   }
 
@@ -344,6 +392,7 @@ export class LeaseService extends EventEmitter<LeaseServiceEvents> {
       revoked: this.revoker.counters.revoked,
       revocationFailures: this.revoker.counters.failures,
       orphansRevoked: this.orphansRevoked,
+      reconciliations: this.reconciliations,
       lateness: this.revoker.lateness.summary(),
     };
   }

@@ -8,6 +8,14 @@ export interface StorageNamespace {
   cloudServiceAddress: string;
 }
 
+/** What survives a restart of the store. */
+export interface StorageDurability {
+  /** True when the store keeps its data across a restart, false when it keeps nothing, undefined when it cannot say. */
+  persists: boolean | undefined;
+  /** How it persists, in words (e.g. `appendonly yes (appendfsync everysec)`). */
+  detail: string;
+}
+
 /**
  * Durable lease storage. Every lease has a due time: its expiry, or the time of
  * the next revocation attempt, or the end of a claim. Methods may throw a
@@ -42,6 +50,14 @@ export interface StorageService {
   claimDue(now: Date, limit: number, claimMs: number): Promise<LeaseRecord[]>;
   /** Records a failed revocation and sets the lease's due time to its next attempt. */
   reschedule(leaseId: string, revocation: RevocationState): Promise<void>;
+  /** What survives a restart of the store, as last checked (optional: a store that cannot lose data need not say). */
+  durability?(): StorageDurability | undefined;
+  /**
+   * Calls `listener` each time the store comes back without the leases it held
+   * (a restart that kept nothing); the lease service then sweeps for orphans at
+   * once. Returns a function that stops the calls.
+   */
+  onDataLoss?(listener: () => void): () => void;
   /** Releases connections and timers; a memory store writes its snapshot. */
   close(): Promise<void>;
 }

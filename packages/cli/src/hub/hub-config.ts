@@ -1,3 +1,4 @@
+import { DeploymentSchema } from '@tessera/cloud-influxdb';
 import { z } from 'zod';
 import { BooleanSetting, WholeNumberSetting } from '../settings/values.js';
 
@@ -47,6 +48,12 @@ export const HubConfigSchema = z
     forward: BooleanSetting.default(false),
     /** LOCAL address of the lease worker. */
     address: z.string().min(1).default('token_lease'),
+    /** Whose tokens this hub creates and sweeps for orphans; default derived from the storage (hub/deployment.ts). */
+    deployment: DeploymentSchema.optional(),
+    /** Also sweep tokens made before deployments existed (no deployment in their marker). */
+    adoptLegacyTokens: BooleanSetting.default(false),
+    /** A token without a lease younger than this (ms) is not revoked yet: another hub may be about to store it. */
+    orphanGrace: WholeNumberSetting.pipe(z.number().nonnegative('must not be negative')).default(30_000),
     /** Log level. */
     logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   })

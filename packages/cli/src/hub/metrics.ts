@@ -21,6 +21,7 @@ export function hubMetrics(service: LeaseService, node: Node): Registry {
   counter('tessera_leases_revoked_total', 'Leases revoked (expired or requested)', () => service.stats().revoked);
   counter('tessera_revocation_failures_total', 'Failed revocation attempts (each is retried)', () => service.stats().revocationFailures);
   counter('tessera_orphans_revoked_total', 'Cloud tokens without a lease, revoked', () => service.stats().orphansRevoked);
+  counter('tessera_reconciliations_total', 'Sweeps of the cloud for orphan tokens that ended', () => service.stats().reconciliations);
   new Gauge({
     name: 'tessera_expiry_lateness_ms',
     help: 'Expiry to revocation, recent leases, by quantile',
@@ -43,6 +44,21 @@ export function hubMetrics(service: LeaseService, node: Node): Registry {
     },
   });
   return registry;
+}
+
+/** What GET /health says besides `status`: lease counters, the deployment, and what the storage keeps across a restart, with a warning when nothing. */
+export function hubHealth(service: LeaseService, deployment: string): object {
+  const durability = service.storage.durability?.();
+  const warnings: string[] = [];
+  if (durability?.persists === false) {
+    warnings.push(`storage ${service.storage.name} persists nothing (${durability.detail}): a restart of it loses every lease; see docs/operations.md`);
+  }
+  return {
+    leases: service.stats(),
+    deployment,
+    storage: { name: service.storage.name, ...(durability === undefined ? {} : { persists: durability.persists ?? 'unknown', persistence: durability.detail }) },
+    ...(warnings.length > 0 ? { warnings } : {}),
+  };
 }
 
 /** Serves GET /health (JSON) and GET /metrics (Prometheus text). */

@@ -12,20 +12,21 @@ export interface CloudModule {
 }
 
 /** The cloud service a configuration names; with no InfluxDB URL, an influxdb-local in this process. */
-export async function cloudFromConfig(config: HubConfig, env: NodeJS.ProcessEnv): Promise<CloudModule> {
+export async function cloudFromConfig(config: HubConfig, env: NodeJS.ProcessEnv, deployment: string): Promise<CloudModule> {
+  const owner = { deployment, adoptLegacyTokens: config.adoptLegacyTokens };
   if (config.cloud === 'influxdb-v1') {
     // 1.x: --influx-bucket names the database leases may write to; the admin comes from INFLUX_USERNAME / INFLUX_PASSWORD
-    return { cloud: influxdbV1({ url: config.influxUrl!, grants: [{ database: config.influxBucket, privilege: 'WRITE' }] }) };
+    return { cloud: influxdbV1({ url: config.influxUrl!, grants: [{ database: config.influxBucket, privilege: 'WRITE' }], ...owner }) };
   }
   if (config.influxUrl !== undefined) {
     const token = env['INFLUX_TOKEN'];
     if (token === undefined || token === '') throw new InvalidOptionsError('INFLUX_TOKEN must hold the operator token of the InfluxDB at --influx-url');
     return {
-      cloud: influxdbV2({ url: config.influxUrl, token, org: config.influxOrg, permissions: [{ action: 'write', bucket: config.influxBucket }] }),
+      cloud: influxdbV2({ url: config.influxUrl, token, org: config.influxOrg, permissions: [{ action: 'write', bucket: config.influxBucket }], ...owner }),
     };
   }
   const local = await startInfluxdbLocal({ port: 0, org: config.influxOrg, bucket: config.influxBucket });
-  const cloud = influxdbV2({ url: local.url, token: local.token, org: local.org, permissions: [{ action: 'write', bucket: local.bucket }] });
+  const cloud = influxdbV2({ url: local.url, token: local.token, org: local.org, permissions: [{ action: 'write', bucket: local.bucket }], ...owner });
   return { cloud, local };
 }
 

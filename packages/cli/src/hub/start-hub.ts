@@ -4,9 +4,10 @@ import type { InfluxdbLocal } from '@tessera/influxdb-local';
 import { LeaseService, TokenLeaseWorker, ttlPolicy } from '@tessera/token-lease';
 import { WebSocketTransport, type WsListener } from '@tessera/transport-ws';
 import { parseListen } from '../listen-address.js';
+import { hubDeployment } from './deployment.js';
 import type { HubConfig } from './hub-config.js';
 import { leasePolicyFromConfig } from './lease-policy.js';
-import { hubMetrics, startMetricsServer } from './metrics.js';
+import { hubHealth, hubMetrics, startMetricsServer } from './metrics.js';
 import { cloudFromConfig, storageFromConfig } from './modules.js';
 
 export interface Hub {
@@ -15,6 +16,8 @@ export interface Hub {
   listener: WsListener;
   /** The in-process InfluxDB, when none was named. */
   influx?: InfluxdbLocal;
+  /** Whose tokens this hub makes and sweeps (`--deployment`, or derived from the storage). */
+  deployment: string;
   metricsUrl?: string;
   stop(): Promise<void>;
 }
@@ -24,7 +27,12 @@ export interface Hub {
  * token_lease worker over the configured cloud and storage.
  */
 export async function startHub(config: HubConfig, logger: Logger, env: NodeJS.ProcessEnv = process.env): Promise<Hub> {
-  const { cloud, local } = await cloudFromConfig(config, env);
+  const deployment = hubDeployment(config);
+  logger.info(
+    { deployment: deployment.name, derived: deployment.derived, adoptLegacyTokens: config.adoptLegacyTokens },
+    deployment.derived ? 'deployment derived from the storage (set --deployment to name it)' : 'deployment',
+  );
+  const { cloud, local } = await cloudFromConfig(config, env, deployment.name);
   const storage = storageFromConfig(config, logger.child({ component: 'storage' }));
   const leasePolicy = leasePolicyFromConfig(config);
   const service = new LeaseService({
@@ -34,6 +42,7 @@ export async function startHub(config: HubConfig, logger: Logger, env: NodeJS.Pr
     storage,
     policy: ttlPolicy({ defaultTtl: config.defaultTtl, minTtl: config.minTtl, maxTtl: config.maxTtl }),
     logger: logger.child({ component: 'token_lease' }),
+    orphanGrace: config.orphanGrace,
   });
   await service.start();
   const node = new Node({ name: 'hub', logger });
@@ -49,7 +58,7 @@ export async function startHub(config: HubConfig, logger: Logger, env: NodeJS.Pr
   let metricsUrl: string | undefined;
   if (config.metrics !== undefined) {
     const m = parseListen(config.metrics);
-    metricsServer = await startMetricsServer(m.host, m.port, hubMetrics(service, node), () => ({ leases: service.stats() }));
+    metricsServer = await startMetricsServer(m.host, m.port, hubMetrics(service, node), () => hubHealth(service, deployment.name));
     const bound = metricsServer.address();
     metricsUrl = `http://${m.host}:${typeof bound === 'object' && bound !== null ? bound.port : m.port}`;
   }
@@ -62,6 +71,7 @@ export async function startHub(config: HubConfig, logger: Logger, env: NodeJS.Pr
     node,
     service,
     listener,
+    deployment: deployment.name,
     ...(local ? { influx: local } : {}),
     ...(metricsUrl ? { metricsUrl } : {}),
     async stop() {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_DEPLOYMENT, DeploymentSchema } from '../deployment.js';
 import { CONTROL_CHARACTERS } from '../influxql.js';
 
 /**
@@ -40,6 +41,10 @@ export const InfluxdbV1OptionsSchema = z
     allowedDatabases: z.array(DatabaseNameSchema).optional(),
     /** Prefix of every leased user's name: how getAll tells ours from the rest. */
     marker: MarkerSchema.default('tessera-lease'),
+    /** The deployment (hubs sharing one storage) whose tokens this service creates and sweeps: see docs/operations.md. */
+    deployment: DeploymentSchema.default(DEFAULT_DEPLOYMENT),
+    /** Also take tokens of the format without a deployment (made before deployments existed) for this deployment's. */
+    adoptLegacyTokens: z.boolean().default(false),
     /** Database where renewals record new expiries (created by init). Never grantable. */
     metaDatabase: DatabaseNameSchema.default('tessera_leases'),
     /** Per-request timeout in ms. */

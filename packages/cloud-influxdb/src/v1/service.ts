@@ -15,7 +15,8 @@ import {
 import { CONTROL_CHARACTERS, escapeTag, quoteField, quoteIdentifier, quoteString } from '../influxql.js';
 import { parseOptions } from '../options.js';
 import { InfluxqlHttp } from './http.js';
-import { parseUserName, userName } from './names.js';
+import type { Ownership } from '../deployment.js';
+import { parseOwnedUserName, parseUserName, userName } from './names.js';
 import { InfluxdbV1OptionsSchema, V1CreateOptionsSchema, type Grant, type InfluxdbV1Config, type InfluxdbV1Options } from './options.js';
 
 const NAME = 'influxdb-v1';
@@ -52,10 +53,12 @@ class InfluxdbV1Service implements CloudService {
   readonly #config: InfluxdbV1Config;
   readonly #http: InfluxqlHttp;
   readonly #random: (size: number) => Uint8Array;
+  readonly #ours: Ownership;
   #ready: Promise<void> | undefined;
 
   constructor(config: InfluxdbV1Config, http: InfluxqlHttp, random: (size: number) => Uint8Array) {
     this.#config = config;
+    this.#ours = { marker: config.marker, deployment: config.deployment, adoptLegacy: config.adoptLegacyTokens };
     this.#http = http;
     this.#random = random;
   }
@@ -105,7 +108,7 @@ class InfluxdbV1Service implements CloudService {
     const grants = grantsOf(privileges);
     if (grants.length === 0) throw new InvalidOptionsError('influxdb-v1: a lease needs at least one grant');
     checkGrants(this.#config, grants);
-    const id = userName(this.#config.marker, Buffer.from(this.#random(8)).toString('hex'), request.expires);
+    const id = userName(this.#config.marker, this.#config.deployment, Buffer.from(this.#random(8)).toString('hex'), request.expires);
     const secret = Buffer.from(this.#random(32)).toString('base64url');
     await this.#http.query(`CREATE USER ${quoteIdentifier(id)} WITH PASSWORD ${quoteString(secret)}`, 'CREATE USER', { secrets: [secret] });
     try {
@@ -146,7 +149,7 @@ class InfluxdbV1Service implements CloudService {
     await this.init();
     // No InfluxQL statement can create a name with control characters: such a user cannot exist.
     if (tokenId === '' || CONTROL_CHARACTERS.test(tokenId) || !(await this.#exists(tokenId))) return undefined;
-    const parsed = parseUserName(this.#config.marker, tokenId);
+    const parsed = parseOwnedUserName(this.#ours, tokenId);
     if (parsed === undefined) return { id: tokenId, managed: false, active: true };
     const renewed = await this.#renewedExpiries(tokenId);
     return { id: tokenId, managed: true, expires: renewed.get(tokenId) ?? parsed.expires, active: true };
@@ -159,7 +162,7 @@ class InfluxdbV1Service implements CloudService {
     const nameAt = Math.max(0, columns.indexOf('user'));
     return (users.series?.[0]?.values ?? []).map((row) => {
       const id = String(row[nameAt]);
-      const parsed = parseUserName(this.#config.marker, id);
+      const parsed = parseOwnedUserName(this.#ours, id);
       if (parsed === undefined) return { id, managed: false, active: true };
       return { id, managed: true, expires: renewed.get(id) ?? parsed.expires, active: true };
     });
@@ -195,7 +198,9 @@ class InfluxdbV1Service implements CloudService {
   }
 
   #assertManaged(tokenId: string): void {
-    // Refuse before any statement runs: this service must never drop a user it did not create.
+    // Refuse before any statement runs: this service must never drop a user Tessera did not create.
+    // Any deployment's user passes: a lease in storage is this deployment's even when its token was
+    // named by another (a hub sharing the storage with another --deployment setting).
     if (parseUserName(this.#config.marker, tokenId) === undefined) {
       // The id is not echoed: a caller might pass a lease value (name:password) by mistake.
       throw new CloudRejectedError(`${NAME}: the token id is not a user this service manages`);

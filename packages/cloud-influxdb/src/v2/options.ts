@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_DEPLOYMENT, DeploymentSchema } from '../deployment.js';
 
 /** InfluxDB v2 ids are 16 lowercase hex characters. */
 export const IdSchema = z.string().regex(/^[0-9a-f]{16}$/, '16 lowercase hex characters');
@@ -68,6 +69,10 @@ export const InfluxdbV2OptionsSchema = z
     allowOrgWideGrants: z.boolean().default(false),
     /** Start of every managed token's description: how getAll tells ours from the rest. */
     marker: MarkerSchema.default('tessera-lease'),
+    /** The deployment (hubs sharing one storage) whose tokens this service creates and sweeps: see docs/operations.md. */
+    deployment: DeploymentSchema.default(DEFAULT_DEPLOYMENT),
+    /** Also take tokens of the format without a deployment (made before deployments existed) for this deployment's. */
+    adoptLegacyTokens: z.boolean().default(false),
     /** Per-request timeout in ms. */
     timeout: z.number().int().positive().max(600_000).default(10_000),
     /** How long a bucket name → id resolution is trusted, in ms. */

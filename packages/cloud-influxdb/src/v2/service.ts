@@ -15,6 +15,7 @@ import {
 } from '@tessera/token-lease';
 import { httpError, networkError } from '../errors.js';
 import { parseOptions } from '../options.js';
+import type { Ownership } from '../deployment.js';
 import { describeLease, parseDescription } from './description.js';
 import {
   InfluxdbV2OptionsSchema,
@@ -41,7 +42,8 @@ export interface InfluxdbV2Components {
 /**
  * A CloudService for InfluxDB v2: a lease is an authorization (API token) with bucket
  * permissions, created with the operator token; its description carries the namespace
- * marker and the lease expiry.
+ * marker, the deployment and the lease expiry. getAll and get call managed only the
+ * tokens of this deployment (docs/operations.md, "Deployments").
  */
 export function influxdbV2(options: InfluxdbV2Options, components: InfluxdbV2Components = {}): CloudService {
   const config = parseOptions(InfluxdbV2OptionsSchema, options, 'influxdb-v2 options');
@@ -63,6 +65,7 @@ class InfluxdbV2Service implements CloudService {
   readonly #buckets: BucketsAPI;
   readonly #orgs: OrgsAPI;
   readonly #bucketIds = new Map<string, { id: string; at: number }>();
+  readonly #ours: Ownership;
   #orgID: string | undefined;
   #ready: Promise<void> | undefined;
 
@@ -70,6 +73,7 @@ class InfluxdbV2Service implements CloudService {
     this.#config = config;
     this.#token = token;
     this.#now = now;
+    this.#ours = { marker: config.marker, deployment: config.deployment, adoptLegacy: config.adoptLegacyTokens };
     this.#influx = new InfluxDB({ url: config.url, token, timeout: config.timeout });
     this.#authorizations = new AuthorizationsAPI(this.#influx);
     this.#buckets = new BucketsAPI(this.#influx);
@@ -149,7 +153,7 @@ class InfluxdbV2Service implements CloudService {
     const permissions = await this.#permissions(wanted);
     const created = await this.#call('POST /api/v2/authorizations', () =>
       this.#authorizations.postAuthorizations({
-        body: { orgID, status: 'active', description: describeLease(this.#config.marker, request.expires), permissions },
+        body: { orgID, status: 'active', description: describeLease(this.#config.marker, this.#config.deployment, request.expires), permissions },
       }),
     );
     if (created.id === undefined || created.token === undefined) {
@@ -172,7 +176,7 @@ class InfluxdbV2Service implements CloudService {
     await this.init();
     if (!ID.test(tokenId)) throw new CloudNotFoundError(`${NAME} renew: no such authorization`, 404);
     await this.#call('PATCH /api/v2/authorizations/{id}', () =>
-      this.#authorizations.patchAuthorizationsID({ authID: tokenId, body: { description: describeLease(this.#config.marker, expires) } }),
+      this.#authorizations.patchAuthorizationsID({ authID: tokenId, body: { description: describeLease(this.#config.marker, this.#config.deployment, expires) } }),
     );
   }
 
@@ -208,7 +212,7 @@ class InfluxdbV2Service implements CloudService {
   }
 
   #toCloudToken(auth: Authorization): CloudToken {
-    const { managed, expires } = parseDescription(this.#config.marker, auth.description);
+    const { managed, expires } = parseDescription(this.#ours, auth.description);
     const token: CloudToken = { id: auth.id!, managed, active: auth.status !== 'inactive' };
     if (expires !== undefined) token.expires = expires;
     if (auth.createdAt !== undefined) token.created = auth.createdAt;

@@ -1,7 +1,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
-import { writeFileAtomic } from '../atomic-file.js';
+import { writeFileAtomic } from '@tessera/core';
 import { LeaseRecordSchema } from '../lease.js';
 
 const NamespaceSnapshotSchema = z.object({

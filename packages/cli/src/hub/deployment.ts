@@ -1,0 +1,48 @@
+import { createHash } from 'node:crypto';
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
+import { InvalidOptionsError } from '@tessera/token-lease';
+import type { HubConfig } from './hub-config.js';
+
+/** The deployment a hub's tokens carry, and whether it was derived rather than set. */
+export interface HubDeployment {
+  name: string;
+  derived: boolean;
+}
+
+/**
+ * `--deployment`, or one derived from the storage so that hubs sharing a storage share
+ * a deployment and hubs with different storages do not (docs/operations.md, "Deployments"):
+ *
+ * - Redis: host:port/db of the URL (never its user or password); plus this machine's name when
+ *   the host is a loopback address, as every machine's `localhost` is another Redis.
+ * - memory:<file>: this machine's name and the file's absolute path.
+ * - memory: this machine's name and the listen address. A restarted hub is the same deployment
+ *   and revokes the tokens its previous run left (it cannot have kept their leases).
+ *
+ * The name is the storage kind and 12 hex characters of a SHA-256 of those parts.
+ */
+export function hubDeployment(config: Pick<HubConfig, 'deployment' | 'storage' | 'listen'>, host: string = hostname()): HubDeployment {
+  if (config.deployment !== undefined) return { name: config.deployment, derived: false };
+  const digest = (kind: string, parts: string[]) => ({
+    name: `${kind}-${createHash('sha256').update(JSON.stringify([kind, ...parts])).digest('hex').slice(0, 12)}`,
+    derived: true,
+  });
+  if (config.storage === 'memory') return digest('memory', [host, config.listen]);
+  if (config.storage.startsWith('memory:')) return digest('memory', [host, resolve(config.storage.slice('memory:'.length))]);
+  let url: URL;
+  try {
+    url = new URL(config.storage);
+  } catch {
+    // not echoed: the URL may hold a password
+    throw new InvalidOptionsError('--storage is not a valid redis:// URL (expected redis://[user:password@]host[:port][/db])');
+  }
+  const server = url.hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  const port = url.port === '' ? '6379' : url.port;
+  const db = url.pathname === '' || url.pathname === '/' ? '0' : url.pathname.slice(1);
+  return digest('redis', [`${server}:${port}/${db}`, ...(isLoopback(server) ? [host] : [])]);
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host.endsWith('.localhost') || /^127\./.test(host) || host === '::1';
+}
