@@ -40,6 +40,12 @@ export const HubConfigSchema = z
     defaultTtl: Ms.default(3_600_000),
     minTtl: Ms.default(1_000),
     maxTtl: Ms.default(86_400_000),
+    /** WebSocket connections the listener holds at once, upgrades under way included; one more gets HTTP 503. */
+    maxConnections: WholeNumberSetting.pipe(z.number().min(1, 'must be at least 1').max(1_000_000)).default(4_096),
+    /** Milliseconds a TCP connection may take to finish its WebSocket upgrade (slowloris). */
+    handshakeTimeout: Ms.default(10_000),
+    /** Milliseconds a peer may leave what we send unread (our buffer over its high-water mark) before it is dropped. */
+    slowPeerTimeout: Ms.default(30_000),
     /** Health and Prometheus metrics endpoint, host:port; off when unset. */
     metrics: HostPort.optional(),
     /** Accept anonymous callers, who then share one owner and see every lease (development only). */

@@ -1,10 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import type { Node } from '@tessera/core';
 import type { LeaseService } from '@tessera/token-lease';
+import type { WebSocketTransport } from '@tessera/transport-ws';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 
-/** A Prometheus registry for a hub: leases created and revoked, revocation failures, expiry lateness, drops. */
-export function hubMetrics(service: LeaseService, node: Node): Registry {
+/** A Prometheus registry for a hub: leases created and revoked, revocation failures, expiry lateness, drops, peers. */
+export function hubMetrics(service: LeaseService, node: Node, transport: Pick<WebSocketTransport, 'stats'>): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'tessera_' });
   const counter = (name: string, help: string, read: () => number) =>
@@ -41,6 +42,30 @@ export function hubMetrics(service: LeaseService, node: Node): Registry {
     registers: [registry],
     collect() {
       for (const [reason, n] of Object.entries(node.stats().dropped)) this.set({ reason }, n);
+    },
+  });
+  new Gauge({
+    name: 'tessera_ws_connections',
+    help: 'Open WebSocket connections, by direction',
+    labelNames: ['direction'],
+    registers: [registry],
+    collect() {
+      const t = transport.stats();
+      this.set({ direction: 'incoming' }, t.incoming);
+      this.set({ direction: 'outgoing' }, t.outgoing);
+    },
+  });
+  new Gauge({
+    name: 'tessera_ws_peers_refused',
+    help: 'Peers refused or dropped by the listener limits, by reason (counts since start)',
+    labelNames: ['reason'],
+    registers: [registry],
+    collect() {
+      const t = transport.stats();
+      this.set({ reason: 'max_connections' }, t.refusedUpgrades);
+      this.set({ reason: 'socket_cap' }, t.refusedSockets);
+      this.set({ reason: 'handshake_timeout' }, t.handshakeTimeouts);
+      this.set({ reason: 'slow_peer' }, t.slowPeers);
     },
   });
   return registry;

@@ -46,19 +46,19 @@ export async function startHub(config: HubConfig, logger: Logger, env: NodeJS.Pr
   });
   await service.start();
   const node = new Node({ name: 'hub', logger });
-  const transport = new WebSocketTransport(node, { forwarding: config.forward });
+  const transport = new WebSocketTransport(node, { forwarding: config.forward, slowPeerTimeout: config.slowPeerTimeout });
   await node.startWorker('echo', echoWorker);
   await node.startWorker(
     config.address,
     new TokenLeaseWorker(service, { ...leasePolicy.worker, ...(config.insecure ? { owners: 'anonymous', admins: ['anonymous'] } : { owners: 'connection' }) }),
   );
   const { host, port } = parseListen(config.listen);
-  const listener = await transport.listen({ host, port });
+  const listener = await transport.listen({ host, port, maxConnections: config.maxConnections, handshakeTimeout: config.handshakeTimeout });
   let metricsServer: Server | undefined;
   let metricsUrl: string | undefined;
   if (config.metrics !== undefined) {
     const m = parseListen(config.metrics);
-    metricsServer = await startMetricsServer(m.host, m.port, hubMetrics(service, node), () => hubHealth(service, deployment.name));
+    metricsServer = await startMetricsServer(m.host, m.port, hubMetrics(service, node, transport), () => hubHealth(service, deployment.name));
     const bound = metricsServer.address();
     metricsUrl = `http://${m.host}:${typeof bound === 'object' && bound !== null ? bound.port : m.port}`;
   }
