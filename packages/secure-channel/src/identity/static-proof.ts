@@ -19,8 +19,22 @@ export async function signStaticKey(signer: Signer, noiseStaticKey: Uint8Array):
   return proof;
 }
 
+/**
+ * Proofs that verified, most recent last. A peer keeps its Noise static key
+ * across handshakes, so its proof is checked once, not on every handshake
+ * (Ed25519 verification is the dearest step). Only valid proofs get in, and
+ * the oldest go first past the bound.
+ */
+const verified = new Set<string>();
+const MAX_VERIFIED = 1024;
+
 /** True when `proof` is `identityKey`'s signature over `noiseStaticKey` as signStaticKey makes it. */
 export function verifyStaticKeyProof(identityKey: Uint8Array, noiseStaticKey: Uint8Array, proof: Uint8Array): boolean {
   if (noiseStaticKey.length !== NOISE_KEY_LENGTH) return false;
-  return verifyEd25519(identityKey, proofMessage(noiseStaticKey), proof);
+  const memo = Buffer.concat([identityKey, noiseStaticKey, proof]).toString('base64');
+  if (verified.has(memo)) return true;
+  if (!verifyEd25519(identityKey, proofMessage(noiseStaticKey), proof)) return false;
+  verified.add(memo);
+  if (verified.size > MAX_VERIFIED) verified.delete(verified.values().next().value!);
+  return true;
 }

@@ -3,7 +3,8 @@ import { TAG_LENGTH } from './chachapoly.js';
 import type { CipherState } from './cipher-state.js';
 import { handshakePattern, type HandshakePattern, type Token } from './patterns.js';
 import { SymmetricState } from './symmetric-state.js';
-import { DH_LENGTH, dh, generateX25519KeyPair, type X25519KeyPair } from './x25519.js';
+import type { KeyObject } from 'node:crypto';
+import { DH_LENGTH, dh, generateX25519KeyPair, x25519PublicKey, type X25519KeyPair } from './x25519.js';
 
 /** The largest Noise message (rev. 34 §3), and the limit of docs/protocol.md §5 for handshake messages. */
 export const MAX_MESSAGE_LENGTH = 65_535;
@@ -45,6 +46,7 @@ export class HandshakeState {
   private index = 0;
   private failed = false;
   private ciphers: TransportCiphers | undefined;
+  private readonly keyObjects = new Map<Uint8Array, KeyObject>();
 
   /** Initialize(handshake_pattern, initiator, prologue, s, e, rs, re). */
   constructor(options: HandshakeOptions) {
@@ -170,7 +172,14 @@ export class HandshakeState {
     const [localKey, remoteKey] = this.initiator ? [initiatorKey, responderKey] : [responderKey, initiatorKey];
     const local = this.need(localKey === 'e' ? this.e : this.s, localKey);
     const remote = this.need(remoteKey === 'e' ? this.re : this.rs, `r${remoteKey}`);
-    this.symmetric.mixKey(dh(local, remote));
+    this.symmetric.mixKey(dh(local, this.keyObject(remote)));
+  }
+
+  /** The KeyObject of a remote key, made once: most patterns use each remote key in two DHs. */
+  private keyObject(raw: Uint8Array): KeyObject {
+    let key = this.keyObjects.get(raw);
+    if (key === undefined) this.keyObjects.set(raw, (key = x25519PublicKey(raw)));
+    return key;
   }
 
   private need<T>(key: T | undefined, name: string): T {
