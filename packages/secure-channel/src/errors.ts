@@ -4,8 +4,24 @@ import { TesseraError } from '@tessera/core';
  * Errors of the secure channel layer. Each class has a stable `code` for
  * programs; `name` is the class name. Messages never hold key material.
  */
-function define(name: string, code: string) {
-  const cls = class extends TesseraError {
+export class SecureChannelError extends TesseraError {
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+    this.name = 'SecureChannelError';
+  }
+}
+
+/** Base of the credential errors; `code` says which check failed. */
+export class CredentialError extends SecureChannelError {
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+    this.name = 'CredentialError';
+  }
+}
+
+/** One error class per condition, below `Base`, with its name and code. */
+function define(name: string, code: string, Base: typeof SecureChannelError = SecureChannelError) {
+  const cls = class extends Base {
     static readonly code = code;
     constructor(message: string, options?: { cause?: unknown }) {
       super(code, message, options);
@@ -47,41 +63,21 @@ export type InsecureIdentityFileError = InstanceType<typeof InsecureIdentityFile
 export const InvalidIdentityFileError = define('InvalidIdentityFileError', 'IDENTITY_FILE_INVALID');
 export type InvalidIdentityFileError = InstanceType<typeof InvalidIdentityFileError>;
 
-/** Base of the credential errors; `code` says which check failed. */
-export class CredentialError extends TesseraError {
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(code, message, options);
-    this.name = 'CredentialError';
-  }
-}
-
-function defineCredential(name: string, code: string) {
-  const cls = class extends CredentialError {
-    static readonly code = code;
-    constructor(message: string, options?: { cause?: unknown }) {
-      super(code, message, options);
-      this.name = name;
-    }
-  };
-  Object.defineProperty(cls, 'name', { value: name });
-  return cls;
-}
-
 /** Not a compact EdDSA JWS with the claims of docs/protocol.md §6. */
-export const MalformedCredentialError = defineCredential('MalformedCredentialError', 'CREDENTIAL_MALFORMED');
+export const MalformedCredentialError = define('MalformedCredentialError', 'CREDENTIAL_MALFORMED', CredentialError);
 export type MalformedCredentialError = InstanceType<typeof MalformedCredentialError>;
 /** `iss` names no trusted authority. */
-export const UnknownIssuerError = defineCredential('UnknownIssuerError', 'CREDENTIAL_UNKNOWN_ISSUER');
+export const UnknownIssuerError = define('UnknownIssuerError', 'CREDENTIAL_UNKNOWN_ISSUER', CredentialError);
 export type UnknownIssuerError = InstanceType<typeof UnknownIssuerError>;
 /** The signature does not verify under the issuer's key. */
-export const BadSignatureError = defineCredential('BadSignatureError', 'CREDENTIAL_BAD_SIGNATURE');
+export const BadSignatureError = define('BadSignatureError', 'CREDENTIAL_BAD_SIGNATURE', CredentialError);
 export type BadSignatureError = InstanceType<typeof BadSignatureError>;
 /** `sub` is not the expected peer. */
-export const WrongSubjectError = defineCredential('WrongSubjectError', 'CREDENTIAL_WRONG_SUBJECT');
+export const WrongSubjectError = define('WrongSubjectError', 'CREDENTIAL_WRONG_SUBJECT', CredentialError);
 export type WrongSubjectError = InstanceType<typeof WrongSubjectError>;
 /** Now is at or after `exp`. */
-export const CredentialExpiredError = defineCredential('CredentialExpiredError', 'CREDENTIAL_EXPIRED');
+export const CredentialExpiredError = define('CredentialExpiredError', 'CREDENTIAL_EXPIRED', CredentialError);
 export type CredentialExpiredError = InstanceType<typeof CredentialExpiredError>;
 /** Now is more than 60 s before `iat`. */
-export const CredentialNotYetValidError = defineCredential('CredentialNotYetValidError', 'CREDENTIAL_NOT_YET_VALID');
+export const CredentialNotYetValidError = define('CredentialNotYetValidError', 'CREDENTIAL_NOT_YET_VALID', CredentialError);
 export type CredentialNotYetValidError = InstanceType<typeof CredentialNotYetValidError>;
