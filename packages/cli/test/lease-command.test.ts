@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { freePort } from '@tessera/testing';
 import { type Running, start, tessera } from './cli-helpers.js';
 
-describe('tessera hub and tessera lease (child processes)', () => {
+describe('tessera hub and tessera lease (child processes)', function () {
+  // each step starts a node process; on a loaded 2-core machine one start can take seconds
+  this.timeout(120_000);
   let hub: Running;
   let url: string;
   before(async () => {
@@ -83,11 +85,12 @@ describe('tessera hub and tessera lease (child processes)', () => {
   });
 
   it('exits 2 on usage errors of any command, with a message', async () => {
-    for (const args of [['hub', '--bogus'], ['lease', 'get'], ['demo', '--duration', '-1'], ['influxdb-local', '--port', 'abc'], ['device', '--hub', url], ['node', '--listen', 'x']]) {
-      const r = await tessera(args);
-      expect(r.code, args.join(' ')).to.equal(2);
-      expect(r.stderr.length, args.join(' ')).to.be.greaterThan(0);
-    }
+    const cases = [['hub', '--bogus'], ['lease', 'get'], ['demo', '--duration', '-1'], ['influxdb-local', '--port', 'abc'], ['device', '--hub', url], ['node', '--listen', 'x']];
+    const results = await Promise.all(cases.map((args) => tessera(args)));
+    cases.forEach((args, i) => {
+      expect(results[i]!.code, args.join(' ')).to.equal(2);
+      expect(results[i]!.stderr.length, args.join(' ')).to.be.greaterThan(0);
+    });
   });
 
   it('logs structured JSON lines and never a token, even at debug level', async () => {
@@ -104,15 +107,17 @@ describe('tessera hub and tessera lease (child processes)', () => {
   });
 
   it('shows --help for every command', async () => {
-    for (const args of [['--help'], ['hub', '--help'], ['lease', '--help'], ['lease', 'create', '--help'], ['lease', 'watch', '--help'], ['node', '--help'], ['demo', '--help']]) {
-      const r = await tessera(args);
-      expect(r.code, args.join(' ')).to.equal(0);
-      expect(r.stdout).to.match(/Usage: tessera/);
-    }
+    const cases = [['--help'], ['hub', '--help'], ['lease', '--help'], ['lease', 'create', '--help'], ['lease', 'watch', '--help'], ['node', '--help'], ['demo', '--help']];
+    const results = await Promise.all(cases.map((args) => tessera(args)));
+    cases.forEach((args, i) => {
+      expect(results[i]!.code, args.join(' ')).to.equal(0);
+      expect(results[i]!.stdout, args.join(' ')).to.match(/Usage: tessera/);
+    });
   });
 });
 
-describe('tessera hub settings', () => {
+describe('tessera hub settings', function () {
+  this.timeout(60_000);
   const dir = mkdtempSync(join(tmpdir(), 'tessera-cli-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
 

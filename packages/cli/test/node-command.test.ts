@@ -8,7 +8,8 @@ import { freePort } from '@tessera/testing';
 
 const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 
-describe('tessera node (what npm start runs until the demo exists)', () => {
+describe('tessera node (what npm start runs until the demo exists)', function () {
+  this.timeout(60_000);
   it('listens where TESSERA_LISTEN says, echoes, and stops on SIGTERM', async () => {
     const port = await freePort();
     const child = spawn(process.execPath, [bin, 'node'], { env: { ...process.env, TESSERA_LISTEN: `127.0.0.1:${port}` } });
