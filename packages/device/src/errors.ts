@@ -1,9 +1,5 @@
+import { defineError } from '@tessera/core';
+
 /** Thrown by `startDevice` (and the command line) when the options are not valid; the message says which and why. */
-export class DeviceOptionsError extends Error {
-  static override readonly name = 'DeviceOptionsError';
-  readonly code = 'DEVICE_OPTIONS';
-  constructor(message: string) {
-    super(message);
-    this.name = DeviceOptionsError.name;
-  }
-}
+export const DeviceOptionsError = defineError('DeviceOptionsError', 'DEVICE_OPTIONS');
+export type DeviceOptionsError = InstanceType<typeof DeviceOptionsError>;

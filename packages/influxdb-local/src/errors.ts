@@ -1,3 +1,5 @@
+import { TesseraError } from '@tessera/core';
+
 /** The error codes InfluxDB puts in `{"code","message"}` bodies and `X-Platform-Error-Code`. */
 export type ErrorCode =
   | 'invalid'
@@ -29,13 +31,13 @@ const STATUS: Record<ErrorCode, number> = {
 };
 
 /** An error answered to the client as InfluxDB would: status from the code, body `{"code","message"}`. */
-export class ApiError extends Error {
-  static override readonly name = 'ApiError';
+export class ApiError extends TesseraError {
+  static override readonly name: string = 'ApiError';
+  declare readonly code: ErrorCode;
   readonly status: number;
 
-  constructor(readonly code: ErrorCode, message: string) {
-    super(message);
-    this.name = 'ApiError';
+  constructor(code: ErrorCode, message: string) {
+    super(code, message);
     this.status = STATUS[code];
   }
 

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createGunzip } from 'node:zlib';
 import type { z } from 'zod';
+import { defineError } from '@tessera/core';
 import { ApiError } from './errors.js';
 
 /** What a route answers: a status, an optional JSON body, optional headers. */
@@ -13,13 +14,7 @@ export interface Reply {
 const JSON_TYPE = 'application/json; charset=utf-8';
 
 /** The request went away before its body was read; nothing can be answered. */
-export class ClientGoneError extends Error {
-  static override readonly name = 'ClientGoneError';
-  constructor() {
-    super('client closed the request');
-    this.name = 'ClientGoneError';
-  }
-}
+export const ClientGoneError = defineError('ClientGoneError', 'CLIENT_GONE');
 
 /** Sends a reply; for HEAD requests the body is left out. */
 export function sendReply(res: ServerResponse, reply: Reply, head: boolean): void {
@@ -90,7 +85,7 @@ export function readBody(req: IncomingMessage, limit: number, tooLargeMessage = 
       if (gunzip === undefined) onEnd();
       else gunzip.end();
     };
-    const onGone = (): void => settle(new ClientGoneError());
+    const onGone = (): void => settle(new ClientGoneError('client closed the request'));
     const onClose = (): void => {
       if (!req.complete) onGone();
     };

@@ -1,3 +1,5 @@
+import { defineError } from '@tessera/core';
+
 /** A field value as line protocol types it: float → number, integer and unsigned → bigint. */
 export type FieldValue = number | bigint | string | boolean;
 
@@ -27,7 +29,8 @@ export interface ParseResult {
   errors: string[];
 }
 
-class LineError extends Error {}
+/** One line is not line protocol; the parser reports it and goes on with the next. */
+const LineError = defineError('LineError', 'INVALID_LINE');
 
 const SPACE = 0x20;
 const COMMA = 0x2c;

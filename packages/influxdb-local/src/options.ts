@@ -1,3 +1,4 @@
+import { defineError } from '@tessera/core';
 import { z } from 'zod';
 
 /** How to start an influxdb-local server. */
@@ -21,13 +22,8 @@ export interface InfluxdbLocalOptions {
 }
 
 /** Thrown by startInfluxdbLocal when its options are not valid. */
-export class InfluxdbLocalOptionsError extends Error {
-  static override readonly name = 'InfluxdbLocalOptionsError';
-  constructor(message: string) {
-    super(message);
-    this.name = 'InfluxdbLocalOptionsError';
-  }
-}
+export const InfluxdbLocalOptionsError = defineError('InfluxdbLocalOptionsError', 'INVALID_OPTIONS');
+export type InfluxdbLocalOptionsError = InstanceType<typeof InfluxdbLocalOptionsError>;
 
 export const DEFAULT_MAX_BODY_BYTES = 25 * 1024 * 1024;
 

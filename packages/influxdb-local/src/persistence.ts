@@ -1,15 +1,10 @@
 import { readFile } from 'node:fs/promises';
-import { writeFileAtomic } from '@tessera/core';
+import { defineError, writeFileAtomic } from '@tessera/core';
 import { snapshotSchema, type Snapshot } from './snapshot.js';
 
 /** Thrown at start when the persist file exists but is not a snapshot this server wrote. */
-export class PersistFileError extends Error {
-  static override readonly name = 'PersistFileError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'PersistFileError';
-  }
-}
+export const PersistFileError = defineError('PersistFileError', 'PERSIST_FILE');
+export type PersistFileError = InstanceType<typeof PersistFileError>;
 
 /** Reads a snapshot file; undefined when there is none yet. */
 export async function loadSnapshot(path: string): Promise<Snapshot | undefined> {

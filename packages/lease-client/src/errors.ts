@@ -1,3 +1,4 @@
+import { defineError } from '@tessera/core';
 import { type FailureCode, LeaseError } from '@tessera/token-lease';
 
 /**
@@ -5,14 +6,14 @@ import { type FailureCode, LeaseError } from '@tessera/token-lease';
  * unavailable, on every attempt up to the retry bound. The lease held before
  * stays current while it is valid; `cause` is the last attempt's error.
  */
-export class LeaseUnavailableError extends LeaseError {
-  static override readonly name = 'LeaseUnavailableError';
-  /** Attempts made before giving up. */
-  readonly attempts: number;
-  constructor(message: string, attempts: number, options?: { cause?: unknown }) {
-    super('LEASE_UNAVAILABLE', message, options);
-    this.name = LeaseUnavailableError.name;
-    this.attempts = attempts;
+export class LeaseUnavailableError extends defineError('LeaseUnavailableError', 'LEASE_UNAVAILABLE', LeaseError) {
+  constructor(
+    message: string,
+    /** Attempts made before giving up. */
+    readonly attempts: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
   }
 }
 
@@ -21,25 +22,18 @@ export class LeaseUnavailableError extends LeaseError {
  * mend (an invalid field, a TTL out of bounds, not allowed, a quota); `reason`
  * is the hub's code. `message` is the hub's own, which never holds a token.
  */
-export class LeaseRejectedError extends LeaseError {
-  static override readonly name = 'LeaseRejectedError';
-  /** The action the hub refused. */
-  readonly action: string;
-  /** The hub's failure code (docs/protocol.md §4), e.g. `not_allowed`, `quota_exceeded`: what to decide on. */
-  readonly reason: FailureCode;
-  constructor(action: string, reason: FailureCode, message: string) {
-    super('LEASE_REJECTED', message);
-    this.name = LeaseRejectedError.name;
-    this.action = action;
-    this.reason = reason;
+export class LeaseRejectedError extends defineError('LeaseRejectedError', 'LEASE_REJECTED', LeaseError) {
+  constructor(
+    /** The action the hub refused. */
+    readonly action: string,
+    /** The hub's failure code (docs/protocol.md §4), e.g. `not_allowed`, `quota_exceeded`: what to decide on. */
+    readonly reason: FailureCode,
+    message: string,
+  ) {
+    super(message);
   }
 }
 
 /** Thrown when the hub's answer is not a lease API response (docs/protocol.md §4): a wrong route or a different peer. */
-export class LeaseProtocolError extends LeaseError {
-  static override readonly name = 'LeaseProtocolError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('LEASE_PROTOCOL', message, options);
-    this.name = LeaseProtocolError.name;
-  }
-}
+export const LeaseProtocolError = defineError('LeaseProtocolError', 'LEASE_PROTOCOL', LeaseError);
+export type LeaseProtocolError = InstanceType<typeof LeaseProtocolError>;

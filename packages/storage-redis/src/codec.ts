@@ -1,4 +1,4 @@
-import { LeaseError, LeaseRecordSchema, RevocationStateSchema, type LeaseRecord, type RevocationState } from '@tessera/token-lease';
+import { InvalidRecordError, LeaseRecordSchema, RevocationStateSchema, type LeaseRecord, type RevocationState } from '@tessera/token-lease';
 import type { z } from 'zod';
 
 // A lease is a small hash: `record` holds the lease as JSON (one string to read
@@ -41,17 +41,17 @@ export function decodeRecord(hash: string[] | Record<string, string>, id: string
     try {
       return JSON.parse(text);
     } catch {
-      throw new LeaseError('INVALID_RECORD', `stored lease ${JSON.stringify(id)} is corrupt: ${field} is not JSON`);
+      throw new InvalidRecordError(`stored lease ${JSON.stringify(id)} is corrupt: ${field} is not JSON`);
     }
   };
   const record = json('record');
   if (typeof record !== 'object' || record === null) {
-    throw new LeaseError('INVALID_RECORD', `stored lease ${JSON.stringify(id)} is corrupt: no record`);
+    throw new InvalidRecordError(`stored lease ${JSON.stringify(id)} is corrupt: no record`);
   }
   const candidate: Record<string, unknown> = { ...record };
   if (h['revocation'] !== undefined) candidate['revocation'] = json('revocation');
   const decoded = check(LeaseRecordSchema, candidate, `stored lease ${JSON.stringify(id)} is corrupt`);
-  if (decoded.id !== id) throw new LeaseError('INVALID_RECORD', `stored lease ${JSON.stringify(id)} is corrupt: it holds lease ${JSON.stringify(decoded.id)}`);
+  if (decoded.id !== id) throw new InvalidRecordError(`stored lease ${JSON.stringify(id)} is corrupt: it holds lease ${JSON.stringify(decoded.id)}`);
   return decoded;
 }
 
@@ -66,12 +66,12 @@ function check<S extends z.ZodType>(schema: S, value: unknown, what: string): z.
   if (parsed.success) return parsed.data;
   // Paths and zod's messages only: never the values (one of them is the token).
   const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(record)'}: ${i.message}`).join('; ');
-  throw new LeaseError('INVALID_RECORD', `${what}: ${issues}`);
+  throw new InvalidRecordError(`${what}: ${issues}`);
 }
 
 function dateOf(text: string, message: string): number {
   const ms = Date.parse(text);
-  if (Number.isNaN(ms)) throw new LeaseError('INVALID_RECORD', message);
+  if (Number.isNaN(ms)) throw new InvalidRecordError(message);
   return ms;
 }
 

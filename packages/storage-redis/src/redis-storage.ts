@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import {
   InvalidOptionsError,
-  LeaseError,
+  StorageNotInitialisedError,
   StorageUnavailableError,
   type LeaseRecord,
   type RevocationState,
@@ -247,7 +247,7 @@ class RedisLeaseStorage implements RedisStorage {
   async ready(timeoutMs = this.options.connectTimeoutMs): Promise<void> {
     const client = this.client;
     if (this.state === 'closed') throw new StorageUnavailableError('redis storage is closed');
-    if (client === undefined) throw new LeaseError('NOT_INITIALISED', 'redis storage: call init() before using it');
+    if (client === undefined) throw new StorageNotInitialisedError('redis storage: call init() before using it');
     if (client.status === 'ready' && !this.lost) return;
     await new Promise<void>((resolve, reject) => {
       const done = (err?: Error): void => {
@@ -327,7 +327,7 @@ class RedisLeaseStorage implements RedisStorage {
 
   private use(): { client: Client; keys: KeyLayout } {
     if (this.state === 'closed') throw new StorageUnavailableError('redis storage is closed');
-    if (this.client === undefined || this.keys === undefined) throw new LeaseError('NOT_INITIALISED', 'redis storage: call init() before using it');
+    if (this.client === undefined || this.keys === undefined) throw new StorageNotInitialisedError('redis storage: call init() before using it');
     return { client: this.client, keys: this.keys };
   }
 

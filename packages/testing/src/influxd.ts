@@ -3,8 +3,12 @@ import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { defineError } from '@tessera/core';
 import { freePort } from './free-port.js';
 import { killOnExit, removeScratchDir, scratchDir } from './leftovers.js';
+
+/** influxd found one of its ports taken: start again on others. */
+const PortTakenError = defineError('PortTakenError', 'PORT_TAKEN');
 
 /** A running influxd (InfluxDB 1.x) with authentication on and one admin user. */
 export interface RunningInfluxd {
@@ -26,13 +30,8 @@ export interface StartInfluxdOptions {
 }
 
 /** Thrown when no influxd binary can be found (tests decide whether that skips or fails). */
-export class InfluxdMissingError extends Error {
-  static readonly code = 'INFLUXD_MISSING';
-  constructor(message: string) {
-    super(message);
-    this.name = 'InfluxdMissingError';
-  }
-}
+export const InfluxdMissingError = defineError('InfluxdMissingError', 'INFLUXD_MISSING');
+export type InfluxdMissingError = InstanceType<typeof InfluxdMissingError>;
 
 /** Where influxd is, or undefined. */
 export function findInfluxd(): string | undefined {
@@ -59,8 +58,6 @@ export async function startInfluxd(options: StartInfluxdOptions = {}): Promise<R
     }
   }
 }
-
-class PortTakenError extends Error {}
 
 async function startOnce(binary: string, startTimeout: number): Promise<RunningInfluxd> {
   const dir = scratchDir('tessera-influxd-');

@@ -1,8 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { connect } from 'node:net';
 import { join } from 'node:path';
+import { defineError } from '@tessera/core';
 import { freePort } from './free-port.js';
 import { killOnExit, scratchDir } from './leftovers.js';
+
+/** redis-server found its port taken: start again on another. */
+const PortInUseError = defineError('PortInUseError', 'PORT_IN_USE');
 
 export interface RedisServerOptions {
   /** Sets `requirepass`; the URL then carries it. */
@@ -90,8 +94,6 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     },
   };
 }
-
-class PortInUseError extends Error {}
 
 function serverArgs(port: number, dir: string, options: RedisServerOptions): string[] {
   const args = [

@@ -1,15 +1,13 @@
+import { defineError, TesseraError } from '@tessera/core';
+
 /** Base of the lease service's errors: `code` is stable, `message` never holds a token. */
-export class LeaseError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-    this.name = 'LeaseError';
-  }
+export class LeaseError extends TesseraError {
+  static override readonly name: string = 'LeaseError';
 }
 
 /** A cloud service failed; `status` is the HTTP status when there was one. */
 export class CloudError extends LeaseError {
+  static override readonly name: string = 'CloudError';
   readonly status: number | undefined;
   constructor(code: string, message: string, status?: number, options?: { cause?: unknown }) {
     super(code, message, options);
@@ -18,46 +16,29 @@ export class CloudError extends LeaseError {
 }
 
 /** The cloud could not be reached or answered 5xx/429: try again later. */
-export class CloudUnavailableError extends CloudError {
-  static override readonly name = 'CloudUnavailableError';
-  constructor(message: string, status?: number, options?: { cause?: unknown }) {
-    super('CLOUD_UNAVAILABLE', message, status, options);
-    this.name = CloudUnavailableError.name;
-  }
-}
+export const CloudUnavailableError = defineError('CloudUnavailableError', 'CLOUD_UNAVAILABLE', CloudError);
+export type CloudUnavailableError = InstanceType<typeof CloudUnavailableError>;
 
 /** The cloud refused the request (4xx other than 404): retrying will not help. */
-export class CloudRejectedError extends CloudError {
-  static override readonly name = 'CloudRejectedError';
-  constructor(message: string, status?: number, options?: { cause?: unknown }) {
-    super('CLOUD_REJECTED', message, status, options);
-    this.name = CloudRejectedError.name;
-  }
-}
+export const CloudRejectedError = defineError('CloudRejectedError', 'CLOUD_REJECTED', CloudError);
+export type CloudRejectedError = InstanceType<typeof CloudRejectedError>;
 
 /** The cloud has no such token (404). */
-export class CloudNotFoundError extends CloudError {
-  static override readonly name = 'CloudNotFoundError';
-  constructor(message: string, status?: number, options?: { cause?: unknown }) {
-    super('CLOUD_NOT_FOUND', message, status, options);
-    this.name = CloudNotFoundError.name;
-  }
-}
+export const CloudNotFoundError = defineError('CloudNotFoundError', 'CLOUD_NOT_FOUND', CloudError);
+export type CloudNotFoundError = InstanceType<typeof CloudNotFoundError>;
 
 /** Options given to a cloud service or storage module are invalid. */
-export class InvalidOptionsError extends LeaseError {
-  static override readonly name = 'InvalidOptionsError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('INVALID_OPTIONS', message, options);
-    this.name = InvalidOptionsError.name;
-  }
-}
+export const InvalidOptionsError = defineError('InvalidOptionsError', 'INVALID_OPTIONS', LeaseError);
+export type InvalidOptionsError = InstanceType<typeof InvalidOptionsError>;
 
 /** The lease store cannot be reached. */
-export class StorageUnavailableError extends LeaseError {
-  static override readonly name = 'StorageUnavailableError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('STORAGE_UNAVAILABLE', message, options);
-    this.name = StorageUnavailableError.name;
-  }
-}
+export const StorageUnavailableError = defineError('StorageUnavailableError', 'STORAGE_UNAVAILABLE', LeaseError);
+export type StorageUnavailableError = InstanceType<typeof StorageUnavailableError>;
+
+/** A storage module was used before `init()`. */
+export const StorageNotInitialisedError = defineError('StorageNotInitialisedError', 'NOT_INITIALISED', LeaseError);
+export type StorageNotInitialisedError = InstanceType<typeof StorageNotInitialisedError>;
+
+/** A lease record (given, or read back from storage) is not a valid record. */
+export const InvalidRecordError = defineError('InvalidRecordError', 'INVALID_RECORD', LeaseError);
+export type InvalidRecordError = InstanceType<typeof InvalidRecordError>;

@@ -1,4 +1,4 @@
-import { InvalidOptionsError, LeaseError, StorageUnavailableError } from './errors.js';
+import { InvalidOptionsError, StorageNotInitialisedError, StorageUnavailableError } from './errors.js';
 import type { LeaseRecord, RevocationState } from './lease.js';
 import { DueQueue, type DueEntry } from './memory-storage/due-queue.js';
 import { checkRecord, checkRevocation, copyRecord } from './memory-storage/record.js';
@@ -159,7 +159,7 @@ class MemoryStorage implements StorageService {
   private open(initialised = true): void {
     if (this.closed) throw new StorageUnavailableError('memory storage is closed');
     if (initialised && this.namespace === undefined) {
-      throw new LeaseError('NOT_INITIALISED', 'memory storage: call init() before using it');
+      throw new StorageNotInitialisedError('memory storage: call init() before using it');
     }
   }
 

@@ -1,3 +1,4 @@
+import { defineError } from '@tessera/core';
 import { LeaseError } from './errors.js';
 
 /** A token id as it may appear in a message: ids are short; anything long might be a token, and is not repeated. */
@@ -6,46 +7,33 @@ export function shownId(id: string): string {
 }
 
 /** The lease asked for does not exist (or is not the caller's to see). */
-export class LeaseNotFoundError extends LeaseError {
-  static override readonly name = 'LeaseNotFoundError';
+export class LeaseNotFoundError extends defineError('LeaseNotFoundError', 'LEASE_NOT_FOUND', LeaseError) {
   constructor(tokenId: string) {
-    super('LEASE_NOT_FOUND', `lease not found: ${shownId(tokenId)}`);
-    this.name = LeaseNotFoundError.name;
+    super(`lease not found: ${shownId(tokenId)}`);
   }
 }
 
 /** The caller may not act on this lease. */
-export class NotAllowedError extends LeaseError {
-  static override readonly name = 'NotAllowedError';
+export class NotAllowedError extends defineError('NotAllowedError', 'NOT_ALLOWED', LeaseError) {
   constructor(message: string) {
-    super('NOT_ALLOWED', `not allowed: ${message}`);
-    this.name = NotAllowedError.name;
+    super(`not allowed: ${message}`);
   }
 }
 
 /** A request is well-formed but not acceptable (ttl out of bounds, lease not renewable). */
-export class InvalidRequestError extends LeaseError {
-  static override readonly name = 'InvalidRequestError';
-  constructor(message: string) {
-    super('INVALID_REQUEST', message);
-    this.name = InvalidRequestError.name;
-  }
-}
+export const InvalidRequestError = defineError('InvalidRequestError', 'INVALID_REQUEST', LeaseError);
+export type InvalidRequestError = InstanceType<typeof InvalidRequestError>;
 
 /** The caller is over one of its quotas (active leases, create rate, requests in flight). */
-export class QuotaExceededError extends LeaseError {
-  static override readonly name = 'QuotaExceededError';
+export class QuotaExceededError extends defineError('QuotaExceededError', 'QUOTA_EXCEEDED', LeaseError) {
   constructor(message: string) {
-    super('QUOTA_EXCEEDED', `quota exceeded: ${message}`);
-    this.name = QuotaExceededError.name;
+    super(`quota exceeded: ${message}`);
   }
 }
 
 /** The hub has more work waiting than it queues: try again later. */
-export class HubBusyError extends LeaseError {
-  static override readonly name = 'HubBusyError';
+export class HubBusyError extends defineError('HubBusyError', 'HUB_BUSY', LeaseError) {
   constructor(message: string) {
-    super('HUB_BUSY', `hub unavailable: ${message}`);
-    this.name = HubBusyError.name;
+    super(`hub unavailable: ${message}`);
   }
 }

@@ -1,8 +1,5 @@
+import { defineError } from '@tessera/core';
+
 /** A setting is missing, malformed or out of range; the message names it and where it came from. */
-export class SettingsError extends Error {
-  readonly code = 'INVALID_SETTINGS';
-  constructor(message: string) {
-    super(message);
-    this.name = 'SettingsError';
-  }
-}
+export const SettingsError = defineError('SettingsError', 'INVALID_SETTINGS');
+export type SettingsError = InstanceType<typeof SettingsError>;

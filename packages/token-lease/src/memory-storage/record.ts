@@ -1,14 +1,14 @@
 import type { z } from 'zod';
-import { LeaseError } from '../errors.js';
+import { InvalidRecordError } from '../errors.js';
 import { LeaseRecordSchema, RevocationStateSchema, type LeaseRecord, type RevocationState } from '../lease.js';
 
-/** The record, validated and copied, or a LeaseError `INVALID_RECORD` saying what is wrong (never the token). */
+/** The record, validated and copied, or an InvalidRecordError saying what is wrong (never the token). */
 export function checkRecord(record: unknown): LeaseRecord {
   const parsed = LeaseRecordSchema.safeParse(record);
   const id = typeof (record as { id?: unknown } | null)?.id === 'string' ? (record as { id: string }).id : '?';
-  if (!parsed.success) throw new LeaseError('INVALID_RECORD', `invalid lease record ${JSON.stringify(id)}: ${describe(parsed.error)}`);
+  if (!parsed.success) throw new InvalidRecordError(`invalid lease record ${JSON.stringify(id)}: ${describe(parsed.error)}`);
   if (Number.isNaN(Date.parse(parsed.data.expires))) {
-    throw new LeaseError('INVALID_RECORD', `invalid lease record ${JSON.stringify(id)}: expires is not a date`);
+    throw new InvalidRecordError(`invalid lease record ${JSON.stringify(id)}: expires is not a date`);
   }
   if (parsed.data.revocation !== undefined) checkRevocation(parsed.data.revocation);
   return copyRecord(parsed.data);
@@ -17,9 +17,9 @@ export function checkRecord(record: unknown): LeaseRecord {
 /** The revocation state, validated and copied. */
 export function checkRevocation(revocation: unknown): RevocationState {
   const parsed = RevocationStateSchema.safeParse(revocation);
-  if (!parsed.success) throw new LeaseError('INVALID_RECORD', `invalid revocation state: ${describe(parsed.error)}`);
+  if (!parsed.success) throw new InvalidRecordError(`invalid revocation state: ${describe(parsed.error)}`);
   if (Number.isNaN(Date.parse(parsed.data.nextAttempt))) {
-    throw new LeaseError('INVALID_RECORD', 'invalid revocation state: nextAttempt is not a date');
+    throw new InvalidRecordError('invalid revocation state: nextAttempt is not a date');
   }
   return { ...parsed.data };
 }
