@@ -10,6 +10,7 @@
 // One run (it takes over a minute): its percentiles are over all 100,000 leases.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import pLimit from 'p-limit';
 import { silentLogger } from '@tessera/core';
 import { type CloudService, type CloudToken, type Lease, LeaseService, memoryStorage, ttlPolicy } from '@tessera/token-lease';
 import { percentile, report } from './report.js';
@@ -109,15 +110,7 @@ async function leaseService(base: number): Promise<Outcome & { createMs: number;
   await service.start();
   const caller = { owner: 'bench', admin: false };
   const started = performance.now();
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: 64 }, async () => {
-      while (next < N) {
-        const i = next++;
-        await service.create(caller, { ttl: Math.max(1, dueAt(base, i) - Date.now()) });
-      }
-    }),
-  );
+  await pLimit(64).map(Array.from({ length: N }, (_, i) => i), (i) => service.create(caller, { ttl: Math.max(1, dueAt(base, i) - Date.now()) }));
   const createMs = performance.now() - started;
   if (Date.now() >= base) process.stderr.write(`# warning: creating ${N} leases took ${Math.round(createMs)} ms, past the first expiry\n`);
   await until(() => cloud.tokens.size === 0 && service.stats().revoked === N, base + SPREAD_MS + 30_000 - Date.now(), 'the lease service to revoke every lease');

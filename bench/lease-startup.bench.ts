@@ -15,6 +15,7 @@
 import { randomBytes } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import { Redis } from 'ioredis';
+import pLimit from 'p-limit';
 import WebSocket, { WebSocketServer } from 'ws';
 import { influxdbV2 } from '@tessera/cloud-influxdb';
 import { type Clock, fromUtf8, Node, route, silentLogger } from '@tessera/core';
@@ -144,18 +145,12 @@ async function bare(dueKey: string, leasePrefix: string, firstDue: number, wante
   // reconciliation, in the background: every lease, then the cloud's tokens
   const reconciliation = (async () => {
     const listed = await raw.zrange(dueKey, 0, '-1');
-    let at = 0;
     let found = 0;
-    await Promise.all(
-      Array.from({ length: 4 }, async () => {
-        while (at < listed.length) {
-          const batch = listed.slice(at, at + 1000);
-          at += batch.length;
-          const hashes = await raw.tesseraGetMany(dueKey, ...batch);
-          found += hashes.filter((h) => h.length > 0).length;
-        }
-      }),
-    );
+    const batches = Array.from({ length: Math.ceil(listed.length / 1000) }, (_, b) => listed.slice(b * 1000, (b + 1) * 1000));
+    await pLimit(4).map(batches, async (batch) => {
+      const hashes = await raw.tesseraGetMany(dueKey, ...batch);
+      found += hashes.filter((h) => h.length > 0).length;
+    });
     if (found !== N) throw new Error(`bare read found ${found} leases`);
     await getJson(agent, `/api/v2/authorizations?orgID=${orgID}`);
     return performance.now();
@@ -185,15 +180,7 @@ try {
   const seeder = redisStorage({ url: redis.url });
   await seeder.init(namespace);
   const seedStarted = performance.now();
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: 512 }, async () => {
-      while (next < N) {
-        const i = next++;
-        await seeder.save(leaseRecord(ids[i]!, firstDue + Math.floor((i * 60 * MINUTE) / N), { owner: 'anonymous' }));
-      }
-    }),
-  );
+  await pLimit(512).map(ids, (id, i) => seeder.save(leaseRecord(id, firstDue + Math.floor((i * 60 * MINUTE) / N), { owner: 'anonymous' })));
   process.stderr.write(`# seeded ${await seeder.count()} leases in ${Math.round(performance.now() - seedStarted)} ms\n`);
   await seeder.close();
 

@@ -8,6 +8,7 @@
 //  - memory storage with 100,000 leases resident vs an empty one.
 // Each figure is the median of REPEATS runs, ours and the baseline taking turns.
 import { Redis } from 'ioredis';
+import pLimit from 'p-limit';
 import { redisStorage } from '@tessera/storage-redis';
 import { leaseRecord, startRedisServer } from '@tessera/testing';
 import { memoryStorage, type StorageService } from '@tessera/token-lease';
@@ -66,18 +67,12 @@ function rawCycle(raw: Raw, base: string, tag: string): (n: number) => Promise<v
 /** ZRANGE, then getMany in batches of BATCH with BATCHES_IN_FLIGHT in flight, as getAll does; the hashes, undecoded. */
 async function rawGetAll(raw: Raw, dueKey: string): Promise<number> {
   const ids = await raw.zrange(dueKey, 0, '-1');
-  let next = 0;
   let found = 0;
-  await Promise.all(
-    Array.from({ length: BATCHES_IN_FLIGHT }, async () => {
-      while (next < ids.length) {
-        const batch = ids.slice(next, next + BATCH);
-        next += batch.length;
-        const hashes = await raw.tesseraGetMany(dueKey, ...batch);
-        found += hashes.filter((h) => h.length > 0).length;
-      }
-    }),
-  );
+  const batches = Array.from({ length: Math.ceil(ids.length / BATCH) }, (_, b) => ids.slice(b * BATCH, (b + 1) * BATCH));
+  await pLimit(BATCHES_IN_FLIGHT).map(batches, async (batch) => {
+    const hashes = await raw.tesseraGetMany(dueKey, ...batch);
+    found += hashes.filter((h) => h.length > 0).length;
+  });
   return found;
 }
 

@@ -10,6 +10,7 @@ import {
   type StorageService,
 } from '@tessera/token-lease';
 import type { Redis } from 'ioredis';
+import pLimit from 'p-limit';
 import { decodeRecord, encodeRecord, encodeRevocation } from './codec.js';
 import { redisDurability } from './durability.js';
 import { isAuthError, isDisconnected, redact, unavailable, type FailureContext } from './errors.js';
@@ -191,23 +192,16 @@ class RedisLeaseStorage implements RedisStorage {
     const size = this.options.batchSize;
     const batches: string[][] = [];
     for (let i = 0; i < ids.length; i += size) batches.push(ids.slice(i, i + size));
-    const found: LeaseRecord[][] = [];
     // A few batches in flight: round trips overlap without one huge reply.
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < batches.length) {
-        const index = next++;
-        const batch = batches[index]!;
-        const hashes = await this.run(() => client.tesseraGetMany(keys.due, ...batch));
-        const records: LeaseRecord[] = [];
-        // A lease removed since the listing comes back empty: it is simply gone.
-        hashes.forEach((hash, i) => {
-          if (hash.length > 0) this.decodeInto(records, hash, batch[i]!);
-        });
-        found[index] = records;
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(4, batches.length) }, worker));
+    const found = await pLimit(4).map(batches, async (batch) => {
+      const hashes = await this.run(() => client.tesseraGetMany(keys.due, ...batch));
+      const records: LeaseRecord[] = [];
+      // A lease removed since the listing comes back empty: it is simply gone.
+      hashes.forEach((hash, i) => {
+        if (hash.length > 0) this.decodeInto(records, hash, batch[i]!);
+      });
+      return records;
+    });
     // In due order, as listed.
     return found.flat();
   }

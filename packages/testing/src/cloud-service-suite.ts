@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import pLimit from 'p-limit';
 import { LeaseSchema, type CloudService, type Lease } from '@tessera/token-lease';
 
 /** A CloudService that is expected to fail, and how. */
@@ -159,7 +160,8 @@ export function cloudServiceSuite(name: string, setup: (ctx: Mocha.Context) => P
     it('getAll lists every token when there are thousands', async function () {
       const count = c().bulk ?? 2000;
       this.timeout(Math.max(120_000, count * 200));
-      const ids = await mapLimit(Array.from({ length: count }, (_, i) => i), 32, async (i) => {
+      const limit = pLimit(32);
+      const ids = await limit.map(Array.from({ length: count }, (_, i) => i), async (i) => {
         const lease = await create(HOUR + i);
         return lease.id;
       });
@@ -167,7 +169,7 @@ export function cloudServiceSuite(name: string, setup: (ctx: Mocha.Context) => P
       const managed = await managedIds();
       expect(managed.size).to.equal(count);
       for (const id of ids) expect(managed.has(id)).to.equal(true);
-      await mapLimit(ids, 32, (id) => c().service.revoke(id));
+      await limit.map(ids, (id) => c().service.revoke(id));
       expect((await managedIds()).size).to.equal(0);
     });
 
@@ -202,18 +204,4 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
     return err;
   }
   throw new Error('expected a rejection');
-}
-
-/** Maps with at most `limit` calls in flight, keeping order. */
-export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }

@@ -1,4 +1,4 @@
-import { forEachLimit } from './map-limit.js';
+import pLimit from 'p-limit';
 import { QuotaExceededError } from './service-errors.js';
 
 /** A place held for one create: `commit` once its lease is stored, `cancel` if it failed. */
@@ -84,9 +84,12 @@ export class ActiveLeases {
     let running = this.checking.get(owner);
     if (running === undefined) {
       const ids = [...(this.held.get(owner) ?? [])];
-      running = forEachLimit(ids, 16, async (id) => {
-        if (!(await this.stored(id))) this.remove(owner, id);
-      }).finally(() => this.checking.delete(owner));
+      running = pLimit(16)
+        .map(ids, async (id) => {
+          if (!(await this.stored(id))) this.remove(owner, id);
+        })
+        .then(() => undefined)
+        .finally(() => this.checking.delete(owner));
       this.checking.set(owner, running);
     }
     return running;

@@ -1,6 +1,6 @@
 import { type Clock, describeError, type Logger } from '@tessera/core';
+import pLimit from 'p-limit';
 import type { LeaseRecord } from './lease.js';
-import { forEachLimit } from './map-limit.js';
 import type { StorageService } from './storage-service.js';
 
 export interface ExpirySchedulerOptions {
@@ -83,7 +83,7 @@ export class ExpiryScheduler {
       for (;;) {
         const batch = await this.storage.claimDue(new Date(this.clock.now()), this.options.batchSize, this.options.claimMs);
         if (batch.length === 0) break;
-        await forEachLimit(batch, this.options.concurrency, async (record) => {
+        await pLimit(this.options.concurrency).map(batch, async (record) => {
           try {
             await this.revoke(record);
           } catch (err) {

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { type Clock, describeError, type Logger, silentLogger, systemClock } from '@tessera/core';
+import pLimit from 'p-limit';
 import type { CloudService, CloudToken } from './cloud-service.js';
 import { CloudUnavailableError } from './errors.js';
 import { ActiveLeases } from './active-leases.js';
@@ -8,7 +9,6 @@ import { ExpiryScheduler, type ExpirySchedulerOptions } from './expiry-scheduler
 import { decidePrivileges, type GrantPolicy, type Privilege } from './grant.js';
 import { LatenessRecorder } from './lateness.js';
 import { type Lease, type LeaseRecord, toLease } from './lease.js';
-import { forEachLimit } from './map-limit.js';
 import { Revoker } from './revoker.js';
 import { InvalidRequestError, LeaseNotFoundError, NotAllowedError, shownId } from './service-errors.js';
 import type { StorageService } from './storage-service.js';
@@ -245,9 +245,8 @@ export class LeaseService extends EventEmitter<LeaseServiceEvents> {
       this.orphanChecks.add(timer);
     }
     let revoked = 0;
-    await forEachLimit(
+    await pLimit(16).map(
       orphans.filter((t) => !young.has(t)),
-      16,
       async (token) => {
         if (await this.revokeIfOrphan(token.id)) revoked++;
       },
