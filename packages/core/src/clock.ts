@@ -10,3 +10,17 @@ export const systemClock: Clock = {
   setTimeout: (callback, ms) => setTimeout(callback, ms),
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 };
+
+/** Waits `ms` on `clock`; ends early, without error, when `signal` aborts (at once if it has). */
+export function sleep(ms: number, clock: Clock, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted === true) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clock.clearTimeout(handle);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const handle = clock.setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}

@@ -14,4 +14,5 @@ export { Router, type RouteOutcome, type Sink } from './router.js';
 export { Node, describe as describeError, type NodeOptions, type NodeState, type Payload, type RequestOptions, type SendOptions, type StopOptions } from './node.js';
 export { echoWorker } from './echo-worker.js';
 export { backoffDelay, type BackoffPolicy } from './backoff.js';
+export { retry, RetriesExhaustedError, type RetryOptions, type RetryPolicy } from './retry.js';
 export { writeFileAtomic, LatestWriter, SECRET_MODE } from './atomic-file.js';

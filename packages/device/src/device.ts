@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { backoffDelay, type Clock, describeError, type Logger, Node, silentLogger, systemClock } from '@tessera/core';
+import { backoffDelay, type Clock, describeError, type Logger, Node, silentLogger, sleep, systemClock } from '@tessera/core';
 import type { Lease } from '@tessera/token-lease';
 import { LeaseClient } from '@tessera/lease-client';
 import { WebSocketTransport } from '@tessera/transport-ws';
@@ -7,7 +7,6 @@ import { type DeviceEvents, type DeviceStats, type DeviceStopOptions, leaseInfo 
 import { LeaseWriter } from './influx-writer.js';
 import { type DevicePoint, toLine } from './line.js';
 import { type DeviceOptions, resolveDeviceOptions, type ResolvedDeviceOptions } from './options.js';
-import { Sleeper } from './sleeper.js';
 
 interface Pending {
   point: DevicePoint;
@@ -54,7 +53,8 @@ export class Device extends EventEmitter<DeviceEvents> {
   private writer: LeaseWriter | undefined;
   private inFlight = 0;
   private draining: Promise<void> | undefined;
-  private readonly sleeper: Sleeper;
+  /** Aborted to cut the writer's current wait short (stop, or a lease arriving); then replaced. */
+  private wakeup = new AbortController();
   private waitingForLease = false;
   private giveUp = false;
   private stopping: Promise<void> | undefined;
@@ -67,7 +67,6 @@ export class Device extends EventEmitter<DeviceEvents> {
     this.options = options;
     this.deviceId = options.deviceId;
     this.clock = options.clock ?? systemClock;
-    this.sleeper = new Sleeper(this.clock);
     this.logger = (options.logger ?? silentLogger).child({ device: options.deviceId });
     this.sample = options.sample ?? defaultSample;
     this.ownsNode = options.node === undefined;
@@ -136,7 +135,7 @@ export class Device extends EventEmitter<DeviceEvents> {
   private async doStop(flushTimeout: number): Promise<void> {
     this.state = 'stopping';
     this.clock.clearTimeout(this.timer);
-    this.sleeper.wake();
+    this.wake();
     if (this.draining !== undefined) {
       const deadline = this.clock.setTimeout(() => {
         this.giveUp = true;
@@ -220,7 +219,7 @@ export class Device extends EventEmitter<DeviceEvents> {
         // expired on the client's clock (a renewal late or failing): wait for the client, no write with a dead token
         if (this.state !== 'running') return;
         this.waitingForLease = true;
-        await this.sleeper.sleep(backoffDelay(transientAttempts++, this.options.retry));
+        await this.sleep(backoffDelay(transientAttempts++, this.options.retry));
         this.waitingForLease = false;
         continue;
       }
@@ -249,7 +248,7 @@ export class Device extends EventEmitter<DeviceEvents> {
           // a new token refused at once too: the hub grants something InfluxDB does not accept; do not spin
           if (authStreak > 0) {
             if (this.state !== 'running') return;
-            await this.sleeper.sleep(backoffDelay(authStreak - 1, this.options.retry));
+            await this.sleep(backoffDelay(authStreak - 1, this.options.retry));
           }
           authStreak++;
           try {
@@ -259,7 +258,7 @@ export class Device extends EventEmitter<DeviceEvents> {
             // the client has reported it as `failed`; the next write tells whether its lease is good
             this.logger.debug({ err: describeError(err) }, 'no new lease after the auth failure');
             if (this.state !== 'running') return;
-            await this.sleeper.sleep(backoffDelay(transientAttempts++, this.options.retry));
+            await this.sleep(backoffDelay(transientAttempts++, this.options.retry));
           }
           break;
         }
@@ -279,7 +278,7 @@ export class Device extends EventEmitter<DeviceEvents> {
           const status = failure.status;
           this.emit('write-failed', { ...(status !== undefined ? { status } : {}), message: failure.error.message, points: batch.length, retryIn });
           this.logger.warn({ status, err: describeError(failure.error), points: batch.length, retryIn }, 'write failed; will retry');
-          await this.sleeper.sleep(retryIn);
+          await this.sleep(retryIn);
           break;
         }
       }
@@ -316,9 +315,20 @@ export class Device extends EventEmitter<DeviceEvents> {
     this.emit('lease', { lease: leaseInfo(lease), reason });
   }
 
+  /** Waits `ms` on the device's clock, or until `wake()`. */
+  private sleep(ms: number): Promise<void> {
+    return sleep(ms, this.clock, this.wakeup.signal);
+  }
+
+  /** Ends the writer's current wait now, if there is one. */
+  private wake(): void {
+    this.wakeup.abort();
+    this.wakeup = new AbortController();
+  }
+
   /** A writer waiting for a valid lease goes on at once. */
   private leaseArrived(): void {
-    if (this.waitingForLease) this.sleeper.wake();
+    if (this.waitingForLease) this.wake();
   }
 
   private leaseFailed(operation: string, err: Error): void {

@@ -8,4 +8,6 @@ export { LeaseClient, type AcquireReason, type LeaseClientEvents, type LeaseClie
 export type { LeaseClientOptions } from './options.js';
 export { LeaseUnavailableError, LeaseRejectedError, LeaseProtocolError } from './errors.js';
 export { renewalDelay, renewalWindow, DEFAULT_RENEWAL_TIMING, type RenewalTiming } from './renewal-timing.js';
-export { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
+export { DEFAULT_RETRY } from './options.js';
+// the policy type lives in @tessera/core beside the retry loop; re-exported for existing users
+export type { RetryPolicy } from '@tessera/core';

@@ -1,13 +1,12 @@
 import { EventEmitter } from 'node:events';
-import { type Clock, ClosedError, describeError, formatRoute, type Logger, type Route, toRoute } from '@tessera/core';
+import { type Clock, ClosedError, describeError, formatRoute, type Logger, RetriesExhaustedError, retry, type RetryPolicy, type Route, toRoute } from '@tessera/core';
 import type { Lease } from '@tessera/token-lease';
-import { LeaseRejectedError } from './errors.js';
+import { LeaseRejectedError, LeaseUnavailableError } from './errors.js';
 import { type HeldLease, heldFrom } from './held-lease.js';
 import { HubApi, isTransient } from './hub-api.js';
 import { LeaseCache, parseKey } from './lease-cache.js';
 import { type LeaseClientOptions, resolveOptions } from './options.js';
 import { renewalDelay, type RenewalTiming } from './renewal-timing.js';
-import { type RetryPolicy, Sleeper, withRetry } from './retry.js';
 import { TokenSink } from './token-sink.js';
 
 /** Why a lease became current. */
@@ -65,7 +64,8 @@ export class LeaseClient extends EventEmitter {
   private readonly cacheOptions: LeaseClientOptions['cache'];
   private cache: LeaseCache | undefined;
   private readonly sink: TokenSink | undefined;
-  private readonly sleeper: Sleeper;
+  /** Aborted on stop: ends every retry wait. */
+  private readonly stopped = new AbortController();
   private held: HeldLease | undefined;
   private flight: Flight | undefined;
   private timer: unknown;
@@ -91,7 +91,6 @@ export class LeaseClient extends EventEmitter {
     this.ttl = resolved.ttl;
     this.createOptions = resolved.options;
     this.api = new HubApi(options.node, this.hub, this.clock, resolved.requestTimeout);
-    this.sleeper = new Sleeper(this.clock);
     if (resolved.cache?.key !== undefined) parseKey(resolved.cache.key, 'cache.key'); // a bad key fails here, not at start()
     this.cacheOptions = resolved.cache;
     this.sink = resolved.sink === undefined ? undefined : new TokenSink(resolved.sink);
@@ -172,7 +171,7 @@ export class LeaseClient extends EventEmitter {
   private async doStop(revoke: boolean): Promise<void> {
     this.state = 'stopping';
     this.disarm();
-    this.sleeper.close();
+    this.stopped.abort(new ClosedError('lease client stopped'));
     await this.starting?.catch(noop);
     await this.flight?.promise.catch(noop);
     const leftOver = [...this.retiring.entries()];
@@ -216,7 +215,7 @@ export class LeaseClient extends EventEmitter {
   /** Gets a new lease, makes it current, and retires `from` (at once if urgent, else after the overlap). */
   private async acquire(from: HeldLease | undefined, reason: AcquireReason, flight: Flight | undefined): Promise<Lease> {
     const options = this.ttl === undefined ? this.createOptions : { ...this.createOptions, ttl: this.ttl };
-    const received = await this.retry('create', () => this.api.create(options));
+    const received = await this.withRetry('create', () => this.api.create(options));
     const held = heldFrom(received.lease, received.sentAt);
     await this.adopt(held, reason);
     if (from !== undefined && from.lease.id !== held.lease.id) this.retire(from.lease.id, flight?.urgent ?? false);
@@ -227,7 +226,7 @@ export class LeaseClient extends EventEmitter {
   private async renewOrReplace(from: HeldLease, flight: Flight): Promise<Lease> {
     let received;
     try {
-      received = await this.retry('renew', () => this.api.renew(from.lease.id, this.ttl));
+      received = await this.withRetry('renew', () => this.api.renew(from.lease.id, this.ttl));
     } catch (err) {
       if (!(err instanceof LeaseRejectedError)) throw err;
       this.logger.info({ lease: from.lease.id, reason: err.message }, 'renewal refused; replacing the lease');
@@ -279,7 +278,7 @@ export class LeaseClient extends EventEmitter {
 
   private async revokeWithRetry(id: string): Promise<void> {
     try {
-      const outcome = await this.retry('revoke', () => this.api.revoke(id));
+      const outcome = await this.withRetry('revoke', () => this.api.revoke(id));
       this.revoked(id, outcome);
     } catch (err) {
       this.fail('revoke', err);
@@ -304,17 +303,26 @@ export class LeaseClient extends EventEmitter {
     void job.finally(() => this.background.delete(job));
   }
 
-  private retry<T>(operation: LeaseOperation, attempt: () => Promise<T>): Promise<T> {
-    return withRetry(`lease ${operation}`, attempt, this.retryPolicy, {
-      transient: (err) => isTransient(err) && this.api.nodeRunning(),
-      sleep: (ms) => this.sleeper.sleep(ms),
-      random: this.random,
-      retrying: (n, delay, err) => {
-        const error = asError(err);
-        this.logger.debug({ operation, attempt: n, delay, err: describeError(error) }, 'hub unavailable; retrying');
-        this.emitSafe('retrying', { operation, attempt: n, delay, error });
-      },
-    });
+  /** Runs `attempt`, retrying transient failures; when they outlast the policy, LeaseUnavailableError. */
+  private async withRetry<T>(operation: LeaseOperation, attempt: () => Promise<T>): Promise<T> {
+    try {
+      return await retry(attempt, {
+        policy: this.retryPolicy,
+        clock: this.clock,
+        random: this.random,
+        signal: this.stopped.signal,
+        shouldRetry: (err) => isTransient(err) && this.api.nodeRunning(),
+        onRetry: (n, delay, err) => {
+          const error = asError(err);
+          this.logger.debug({ operation, attempt: n, delay, err: describeError(error) }, 'hub unavailable; retrying');
+          this.emitSafe('retrying', { operation, attempt: n, delay, error });
+        },
+      });
+    } catch (err) {
+      if (!(err instanceof RetriesExhaustedError)) throw err;
+      const last = describeError(err.cause).message;
+      throw new LeaseUnavailableError(`lease ${operation}: hub unavailable after ${err.attempts} attempts (last: ${last})`, err.attempts, { cause: err.cause });
+    }
   }
 
   /** Arms the next refresh: at the renewal point of the current lease, or after a failure a little later. */

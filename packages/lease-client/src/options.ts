@@ -1,4 +1,4 @@
-import type { Clock, Logger, Node, Route } from '@tessera/core';
+import type { Clock, Logger, Node, RetryPolicy, Route } from '@tessera/core';
 import { z } from 'zod';
 import { InvalidOptionsError } from '@tessera/token-lease';
 
@@ -33,6 +33,9 @@ export interface LeaseClientOptions {
   logger?: Logger;
 }
 
+/** 200 ms doubling to 10 s, ±20 %, 6 attempts (about 6 s of waiting, plus the request timeouts). */
+export const DEFAULT_RETRY: RetryPolicy = { initialDelay: 200, maxDelay: 10_000, factor: 2, jitter: 0.2, maxAttempts: 6 };
+
 const Fraction = z.number().gt(0).lt(1);
 const Ms = z.number().int().nonnegative();
 
@@ -46,13 +49,13 @@ const NumbersSchema = z
     requestTimeout: z.number().int().positive().default(5_000),
     retry: z
       .object({
-        initialDelay: z.number().int().positive().default(200),
-        maxDelay: z.number().int().positive().default(10_000),
-        maxAttempts: z.number().int().positive().default(6),
-        factor: z.number().min(1).default(2),
-        jitter: z.number().min(0).max(1).default(0.2),
+        initialDelay: z.number().int().positive().default(DEFAULT_RETRY.initialDelay),
+        maxDelay: z.number().int().positive().default(DEFAULT_RETRY.maxDelay),
+        maxAttempts: z.number().int().positive().default(DEFAULT_RETRY.maxAttempts),
+        factor: z.number().min(1).default(DEFAULT_RETRY.factor),
+        jitter: z.number().min(0).max(1).default(DEFAULT_RETRY.jitter),
       })
-      .default({ initialDelay: 200, maxDelay: 10_000, maxAttempts: 6, factor: 2, jitter: 0.2 }),
+      .default(DEFAULT_RETRY),
     cache: z
       .object({ path: z.string().min(1), key: z.string().optional(), keyFile: z.string().min(1).optional() })
       .refine((c) => (c.key === undefined) !== (c.keyFile === undefined), { message: 'give exactly one of key and keyFile' })
