@@ -1,29 +1,17 @@
-import { readFile } from 'node:fs/promises';
-import { defineError, writeFileAtomic } from '@tessera/core';
+import { defineError, loadSnapshot, writeFileAtomic } from '@tessera/core';
 import { snapshotSchema, type Snapshot } from './snapshot.js';
 
 /** Thrown at start when the persist file exists but is not a snapshot this server wrote. */
 export const PersistFileError = defineError('PersistFileError', 'PERSIST_FILE');
 export type PersistFileError = InstanceType<typeof PersistFileError>;
 
-/** Reads a snapshot file; undefined when there is none yet. */
-export async function loadSnapshot(path: string): Promise<Snapshot | undefined> {
-  let text: string;
+/** Reads the persist file; undefined when there is none yet, PersistFileError when it is not a snapshot this server wrote. */
+export async function readPersistFile(path: string): Promise<Snapshot | undefined> {
   try {
-    text = await readFile(path, 'utf8');
+    return await loadSnapshot(path, { schema: snapshotSchema });
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new PersistFileError(`cannot read ${path}: ${(err as Error).message}`, { cause: err });
+    throw new PersistFileError((err as Error).message, { cause: err });
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new PersistFileError(`${path} is not JSON: ${(err as Error).message}`, { cause: err });
-  }
-  const parsed = snapshotSchema.safeParse(json);
-  if (!parsed.success) throw new PersistFileError(`${path} is not an influxdb-local snapshot: ${parsed.error.message}`);
-  return parsed.data;
 }
 
 /**

@@ -5,7 +5,7 @@ import { ApiError } from './errors.js';
 import { ClientGoneError, errorReply, sendReply } from './http.js';
 import { looksLikeId, newId, newToken } from './ids.js';
 import { resolveOptions, type InfluxdbLocalOptions } from './options.js';
-import { loadSnapshot, PersistFileError, SnapshotWriter } from './persistence.js';
+import { PersistFileError, readPersistFile, SnapshotWriter } from './persistence.js';
 import type { LocalPoint } from './points.js';
 import type { BucketRecord } from './records.js';
 import { Router } from './router.js';
@@ -69,7 +69,7 @@ export async function launchInfluxdbLocal(input: InfluxdbLocalOptions, env: Node
   const options = resolveOptions(input, env);
   let writer: SnapshotWriter | undefined;
   const store = new Store({ clock: options.clock, newId: () => newId(), newToken: () => newToken(), onChange: () => writer?.changed() });
-  const snapshot = options.persistPath === undefined ? undefined : await loadSnapshot(options.persistPath);
+  const snapshot = options.persistPath === undefined ? undefined : await readPersistFile(options.persistPath);
   if (snapshot !== undefined) store.restore(snapshot);
   const tokenFromEnv = input.token === undefined && options.token !== undefined;
   const { org, bucket, operator, tokenOrigin } = bootstrap(store, options, tokenFromEnv);

@@ -1,9 +1,9 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { link, readFile, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { describeError, type Logger } from '@tessera/core';
+import { describeError, LatestWriter, loadSnapshot, type Logger, SECRET_MODE, SnapshotCorruptError, writeFileAtomic } from '@tessera/core';
 import { z } from 'zod';
-import { InvalidOptionsError, LatestWriter, SECRET_MODE, writeFileAtomic } from '@tessera/token-lease';
+import { InvalidOptionsError } from '@tessera/token-lease';
 import { type HeldLease, HeldLeaseSchema } from './held-lease.js';
 
 export interface LeaseCacheOptions {
@@ -48,20 +48,16 @@ export class LeaseCache {
 
   /** The cached lease for `hub`, if the file is there, intact, ours, and the lease is still valid at `now`. */
   async load(hub: string, now: number): Promise<HeldLease | undefined> {
-    let bytes: Buffer;
-    try {
-      bytes = await readFile(this.path);
-    } catch (err) {
-      if ((err as { code?: unknown }).code !== 'ENOENT') {
-        this.logger.warn({ path: this.path, err: describeError(err) }, 'lease cache unreadable; ignored');
-      }
-      return undefined;
-    }
-    const content = this.decrypt(bytes);
-    if (content === undefined) {
-      this.logger.warn({ path: this.path }, 'lease cache failed authentication (tampered, truncated or another key); ignored');
-      return undefined;
-    }
+    const content = await loadSnapshot(this.path, {
+      schema: CacheContentSchema,
+      decode: (bytes) => this.decrypt(bytes),
+      ifBad: 'ignore',
+      onIgnored: (err) =>
+        err instanceof SnapshotCorruptError
+          ? this.logger.warn({ path: this.path }, 'lease cache failed authentication (tampered, truncated or another key); ignored')
+          : this.logger.warn({ path: this.path, err: describeError(err) }, 'lease cache unreadable; ignored'),
+    });
+    if (content === undefined) return undefined;
     if (content.hub !== hub) {
       this.logger.info({ path: this.path }, 'lease cache is for another hub; ignored');
       return undefined;
@@ -95,21 +91,16 @@ export class LeaseCache {
     return Buffer.concat([HEADER, iv, body, cipher.getAuthTag()]);
   }
 
-  private decrypt(bytes: Buffer): z.infer<typeof CacheContentSchema> | undefined {
-    if (bytes.length < HEADER.length + IV_BYTES + TAG_BYTES || !bytes.subarray(0, HEADER.length).equals(HEADER)) return undefined;
+  /** The plaintext of a file `encrypt` wrote; throws when the header, length or tag is wrong. */
+  private decrypt(bytes: Buffer): string {
+    if (bytes.length < HEADER.length + IV_BYTES + TAG_BYTES || !bytes.subarray(0, HEADER.length).equals(HEADER)) throw new Error('not a lease cache file');
     const iv = bytes.subarray(HEADER.length, HEADER.length + IV_BYTES);
     const body = bytes.subarray(HEADER.length + IV_BYTES, bytes.length - TAG_BYTES);
     const tag = bytes.subarray(bytes.length - TAG_BYTES);
-    try {
-      const decipher = createDecipheriv('aes-256-gcm', this.key, iv, { authTagLength: TAG_BYTES });
-      decipher.setAAD(HEADER);
-      decipher.setAuthTag(tag);
-      const text = Buffer.concat([decipher.update(body), decipher.final()]).toString('utf8');
-      const parsed = CacheContentSchema.safeParse(JSON.parse(text));
-      return parsed.success ? parsed.data : undefined;
-    } catch {
-      return undefined;
-    }
+    const decipher = createDecipheriv('aes-256-gcm', this.key, iv, { authTagLength: TAG_BYTES });
+    decipher.setAAD(HEADER);
+    decipher.setAuthTag(tag);
+    return Buffer.concat([decipher.update(body), decipher.final()]).toString('utf8');
   }
 }
 

@@ -1,8 +1,9 @@
+import { loadSnapshot } from '@tessera/core';
 import { InvalidOptionsError, StorageNotInitialisedError, StorageUnavailableError } from './errors.js';
 import type { LeaseRecord, RevocationState } from './lease.js';
 import { DueQueue, type DueEntry } from './memory-storage/due-queue.js';
 import { checkRecord, checkRevocation, copyRecord } from './memory-storage/record.js';
-import { CorruptSnapshotError, readSnapshot, writeSnapshot, type NamespaceSnapshot } from './memory-storage/snapshot.js';
+import { SnapshotSchema, writeSnapshot, type NamespaceSnapshot } from './memory-storage/snapshot.js';
 import type { StorageNamespace, StorageService } from './storage-service.js';
 
 export interface MemoryStorageOptions {
@@ -166,11 +167,10 @@ class MemoryStorage implements StorageService {
   private async load(path: string, namespace: StorageNamespace): Promise<void> {
     let snapshot;
     try {
-      snapshot = await readSnapshot(path);
+      snapshot = await loadSnapshot(path, { schema: SnapshotSchema });
     } catch (err) {
       // Refuse to start rather than overwrite the operator's leases with an empty store.
-      const reason = err instanceof CorruptSnapshotError ? `is corrupt: ${err.message}` : `cannot be read: ${(err as Error).message}`;
-      throw new StorageUnavailableError(`memory storage snapshot ${path} ${reason}; fix or move the file away`, { cause: err });
+      throw new StorageUnavailableError(`memory storage snapshot ${(err as Error).message}; fix or move the file away`, { cause: err });
     }
     if (snapshot === undefined) return;
     this.others = snapshot.namespaces.filter((ns) => !sameNamespace(ns, namespace));

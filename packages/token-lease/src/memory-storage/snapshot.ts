@@ -1,4 +1,4 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from '@tessera/core';
@@ -12,39 +12,13 @@ const NamespaceSnapshotSchema = z.object({
 });
 export type NamespaceSnapshot = z.infer<typeof NamespaceSnapshotSchema>;
 
-const SnapshotSchema = z.object({
+/** The file `snapshotPath` names: every namespace's leases. */
+export const SnapshotSchema = z.object({
   format: z.literal('tessera-memory-storage'),
   version: z.literal(1),
   namespaces: z.array(NamespaceSnapshotSchema),
 });
 export type Snapshot = z.infer<typeof SnapshotSchema>;
-
-/** Thrown by readSnapshot when the file exists but is not a valid snapshot. */
-export class CorruptSnapshotError extends Error {}
-
-/** The snapshot at `path`, or undefined when there is no file yet. */
-export async function readSnapshot(path: string): Promise<Snapshot | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new CorruptSnapshotError(`not JSON (${(err as Error).message})`);
-  }
-  const parsed = SnapshotSchema.safeParse(json);
-  if (!parsed.success) {
-    const first = parsed.error.issues[0];
-    const where = first === undefined ? '' : `${first.path.join('.') || '(root)'}: `;
-    throw new CorruptSnapshotError(`${where}${first?.message ?? 'invalid'} (${parsed.error.issues.length} problem(s))`);
-  }
-  return parsed.data;
-}
 
 /** Writes the snapshot so that `path` always holds either the old or the new complete file (0600: it holds live tokens). */
 export async function writeSnapshot(path: string, snapshot: Snapshot): Promise<void> {
