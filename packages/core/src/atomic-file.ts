@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { open, rename, unlink } from 'node:fs/promises';
+import { link, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /** Owner read and write only: what every file holding a secret gets. */
@@ -11,6 +11,31 @@ export const SECRET_MODE = 0o600;
  * then rename it over. The file gets `mode` whatever the umask.
  */
 export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = SECRET_MODE): Promise<void> {
+  const temp = await writeTemp(path, data, mode);
+  try {
+    await rename(temp, path);
+  } catch (err) {
+    await unlink(temp).catch(() => undefined);
+    throw err;
+  }
+}
+
+/**
+ * As writeFileAtomic, but never replaces an existing file: fails with EEXIST
+ * instead (the complete file is hard-linked into place, then the temporary
+ * name removed), so of two processes creating the same file one wins whole.
+ */
+export async function createFileAtomic(path: string, data: string | Uint8Array, mode = SECRET_MODE): Promise<void> {
+  const temp = await writeTemp(path, data, mode);
+  try {
+    await link(temp, path);
+  } finally {
+    await unlink(temp).catch(() => undefined);
+  }
+}
+
+/** A flushed file beside `path` with an unpredictable name, created exclusively (nothing can be planted there) with `mode`. */
+async function writeTemp(path: string, data: string | Uint8Array, mode: number): Promise<string> {
   const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   const handle = await open(temp, 'wx', mode);
   try {
@@ -21,11 +46,11 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
     } finally {
       await handle.close();
     }
-    await rename(temp, path);
   } catch (err) {
     await unlink(temp).catch(() => undefined);
     throw err;
   }
+  return temp;
 }
 
 /**

@@ -15,5 +15,5 @@ export { Node, describe as describeError, type NodeOptions, type NodeState, type
 export { echoWorker } from './echo-worker.js';
 export { backoffDelay, type BackoffPolicy } from './backoff.js';
 export { retry, RetriesExhaustedError, type RetryOptions, type RetryPolicy } from './retry.js';
-export { writeFileAtomic, LatestWriter, SECRET_MODE } from './atomic-file.js';
+export { createFileAtomic, writeFileAtomic, LatestWriter, SECRET_MODE } from './atomic-file.js';
 export { loadSnapshot, SnapshotCorruptError, SnapshotUnreadableError, type LoadSnapshotOptions } from './snapshot-file.js';

@@ -1,7 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { link, readFile, stat, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
-import { describeError, LatestWriter, loadSnapshot, type Logger, SECRET_MODE, SnapshotCorruptError, writeFileAtomic } from '@tessera/core';
+import { readFile, stat } from 'node:fs/promises';
+import { createFileAtomic, describeError, LatestWriter, loadSnapshot, type Logger, SECRET_MODE, SnapshotCorruptError } from '@tessera/core';
 import { z } from 'zod';
 import { InvalidOptionsError } from '@tessera/token-lease';
 import { type HeldLease, HeldLeaseSchema } from './held-lease.js';
@@ -137,15 +136,11 @@ async function loadKeyFile(path: string, logger: Logger): Promise<Buffer> {
   throw new InvalidOptionsError(`cache.keyFile (${path}) could not be created`);
 }
 
-/** Writes a new random key beside `path`, then links it into place: if another process got there first, its key wins. */
+/** Creates the key file with a new random key; if another process got there first, its key wins. */
 async function createKeyFile(path: string): Promise<void> {
-  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.new`);
-  await writeFileAtomic(temp, `${randomBytes(KEY_BYTES).toString('hex')}\n`, SECRET_MODE);
   try {
-    await link(temp, path);
+    await createFileAtomic(path, `${randomBytes(KEY_BYTES).toString('hex')}\n`, SECRET_MODE);
   } catch (err) {
     if ((err as { code?: unknown }).code !== 'EEXIST') throw err;
-  } finally {
-    await unlink(temp).catch(() => undefined);
   }
 }

@@ -1,4 +1,4 @@
-import { LatestWriter } from '@tessera/token-lease';
+import { LatestWriter } from '@tessera/core';
 
 /**
  * A file that always holds the current token and a newline (mode 0600), for
