@@ -23,6 +23,8 @@ export interface CloudServiceSuiteContext {
   createUnmanaged?(): Promise<string>;
   /** How many tokens the listing test creates (default 2000). */
   bulk?: number;
+  /** How many of them it creates at once (default 32): a cloud that hashes each credential wants fewer, or requests queue past their timeout. */
+  bulkConcurrency?: number;
   /** Services on the same cloud that must fail (bad credentials, nothing listening). */
   failing?: FailingService[];
   /** Secrets (operator token, admin password) that no error message may contain. */
@@ -159,7 +161,8 @@ export function cloudServiceSuite(name: string, setup: (ctx: Mocha.Context) => P
     it('getAll lists every token when there are thousands', async function () {
       const count = c().bulk ?? 2000;
       this.timeout(Math.max(120_000, count * 200));
-      const ids = await mapLimit(Array.from({ length: count }, (_, i) => i), 32, async (i) => {
+      const concurrency = c().bulkConcurrency ?? 32;
+      const ids = await mapLimit(Array.from({ length: count }, (_, i) => i), concurrency, async (i) => {
         const lease = await create(HOUR + i);
         return lease.id;
       });
@@ -167,7 +170,7 @@ export function cloudServiceSuite(name: string, setup: (ctx: Mocha.Context) => P
       const managed = await managedIds();
       expect(managed.size).to.equal(count);
       for (const id of ids) expect(managed.has(id)).to.equal(true);
-      await mapLimit(ids, 32, (id) => c().service.revoke(id));
+      await mapLimit(ids, concurrency, (id) => c().service.revoke(id));
       expect((await managedIds()).size).to.equal(0);
     });
 
