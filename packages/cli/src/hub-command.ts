@@ -29,6 +29,7 @@ export const HUB_SETTINGS: readonly SettingSpec[] = [
   { key: 'adoptLegacyTokens', flag: 'adopt-legacy-tokens', env: 'TESSERA_ADOPT_LEGACY_TOKENS' },
   { key: 'orphanGrace', flag: 'orphan-grace', env: 'TESSERA_ORPHAN_GRACE' },
   { key: 'maxConnections', flag: 'max-connections', env: 'TESSERA_MAX_CONNECTIONS' },
+  { key: 'maxMessageSize', flag: 'max-message-size', env: 'TESSERA_MAX_MESSAGE_SIZE' },
   { key: 'handshakeTimeout', flag: 'handshake-timeout', env: 'TESSERA_HANDSHAKE_TIMEOUT' },
   { key: 'slowPeerTimeout', flag: 'slow-peer-timeout', env: 'TESSERA_SLOW_PEER_TIMEOUT' },
 ];
@@ -73,6 +74,7 @@ export function hubCommand(): Command {
     .option('--orphan-grace <ms>', 'age below which a token without a lease is not yet an orphan [TESSERA_ORPHAN_GRACE] (default 30000)')
     .addHelpText('after', '\nA switch (--insecure, --forward, --adopt-legacy-tokens) alone is on; with a value, and in env and config files, it takes\ntrue/false, yes/no, on/off or 1/0 and nothing else.')
     .option('--max-connections <n>', 'WebSocket connections at once; one more is refused with HTTP 503 [TESSERA_MAX_CONNECTIONS] (default 4096)')
+    .option('--max-message-size <bytes>', 'largest message a peer may send [TESSERA_MAX_MESSAGE_SIZE] (default 262144)')
     .option('--handshake-timeout <ms>', 'time a TCP connection has to finish its upgrade [TESSERA_HANDSHAKE_TIMEOUT] (default 10000)')
     .option('--slow-peer-timeout <ms>', 'time a peer may leave what it is sent unread before it is dropped [TESSERA_SLOW_PEER_TIMEOUT] (default 30000)')
     .option('--config <file>', 'JSON or YAML config file [TESSERA_CONFIG]')

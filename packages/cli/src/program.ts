@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { demoCommand } from './demo/demo-command.js';
 import { deviceCommand } from './device-command.js';
 import { hubCommand } from './hub-command.js';
+import { identityCommand } from './identity-command.js';
 import { influxdbLocalCommand } from './influxdb-local-command.js';
 import { leaseCommand } from './lease-command.js';
 import { nodeCommand } from './node-command.js';
@@ -12,6 +13,7 @@ export function program(): Command {
     .description('Tessera: an actor-style message-passing runtime and token lease service')
     .version('0.1.0')
     .addCommand(nodeCommand())
+    .addCommand(identityCommand())
     .addCommand(hubCommand())
     .addCommand(leaseCommand())
     .addCommand(influxdbLocalCommand())

@@ -24,6 +24,10 @@ describe('npm start (the demo)', function () {
     expect(out).to.match(/device-\d\s+InfluxDB answered 401 to lease/);
     expect(out).to.match(/device-\d\s+InfluxDB answered 403 to lease/);
     expect(out).to.match(/token swapped/);
+    // the mission shows early: each within the demo's first 10 s (the timeline's own clock)
+    const firstAt = (pattern: RegExp) => Number(new RegExp(`^\\s*([\\d.]+)s\\s+device-\\d\\s+${pattern.source}`, 'm').exec(out)?.[1] ?? NaN);
+    expect(firstAt(/InfluxDB answered 401/), out).to.be.below(10);
+    expect(firstAt(/InfluxDB answered 403/), out).to.be.below(10);
     const summary = out.slice(out.indexOf('demo summary'));
     const number = (pattern: RegExp) => Number(pattern.exec(summary)?.[1] ?? NaN);
     expect(number(/401 met: (\d+)/), summary).to.be.at.least(1);

@@ -35,4 +35,10 @@ describe('a hub’s default deployment', () => {
     expect(of('memory', 'box-a', '0.0.0.0:4001')).to.not.equal(memory);
     expect(of('memory:/var/lib/tessera/leases.json', 'box-a')).to.not.equal(of('memory:/var/lib/tessera/other.json', 'box-a'));
   });
+
+  it('for memory storage on port 0, is one of its own per run (two such hubs on one machine must not sweep each other)', () => {
+    const a = of('memory', 'box-a', '127.0.0.1:0');
+    expect(a).to.match(/^memory-[0-9a-f]{12}$/);
+    expect(of('memory', 'box-a', '127.0.0.1:0')).to.not.equal(a);
+  });
 });

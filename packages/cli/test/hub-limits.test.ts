@@ -67,6 +67,16 @@ describe('tessera hub limits (child process)', function () {
     if ('ws' in next) open.push(next.ws);
   });
 
+  it('closes a connection that sends a message over --max-message-size with 1009', async () => {
+    const port = await freePort();
+    await spawnHub({ listen: `127.0.0.1:${port}`, redisUrl: redis.url, influx, args: ['--max-message-size', '4096', '--log-level', 'warn'] });
+    const dialed = await dial(port);
+    if (!('ws' in dialed)) throw new Error(`refused with ${dialed.status}`);
+    const closed = new Promise<number>((resolve) => dialed.ws.once('close', (code) => resolve(code)));
+    dialed.ws.send(Buffer.alloc(8_192));
+    expect(await closed).to.equal(1009);
+  });
+
   it('refuses a non-numeric --max-connections as a settings error naming it', async () => {
     const port = await freePort();
     const err = await spawnHub({ listen: `127.0.0.1:${port}`, redisUrl: redis.url, influx, args: ['--max-connections', 'lots'] }).then(

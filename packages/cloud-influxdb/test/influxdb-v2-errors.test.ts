@@ -203,11 +203,10 @@ describe('timeouts', () => {
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     try {
       for (const service of [influxdbV2({ url, token: TOKEN, org: 'tessera', timeout: 200 }), influxdbV1({ url, username: 'admin', password: TOKEN, timeout: 200 })]) {
-        const started = Date.now();
+        // "timed out" is the module's own 200 ms timeout firing: a hang would meet mocha's instead
         const err = await rejection(service.getAll());
         expect(err.name, service.name).to.equal('CloudUnavailableError');
         expect(err.message, service.name).to.match(/timed out/);
-        expect(Date.now() - started).to.be.below(5000);
       }
     } finally {
       server.closeAllConnections();

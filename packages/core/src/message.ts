@@ -6,6 +6,8 @@ export interface LocalInfo {
   readonly connection?: string;
   /** The authenticated identity of the sender, once a secure channel vouches for it. */
   readonly identity?: string;
+  /** The attributes of the channel peer's valid credentials (docs/protocol.md §6); set only with `identity`. */
+  readonly attributes?: Readonly<Record<string, string>>;
 }
 
 /** A routed message: where it still has to go, how to answer, and its bytes. */

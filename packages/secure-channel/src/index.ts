@@ -35,3 +35,12 @@ export { trustedAuthorities, type TrustedAuthorities } from './credential/author
 export { issueCredential, type IssueCredentialOptions } from './credential/issue-credential.js';
 export { verifyCredential, type VerifiedCredential, type VerifyCredentialOptions } from './credential/verify-credential.js';
 export { ISSUED_AT_SKEW_SECONDS, MAX_ATTRIBUTES, type CredentialClaims } from './credential/jws-format.js';
+export * from './channel-errors.js';
+// channels over routes
+export { startSecureChannelListener, type SecureChannelListener, type SecureChannelListenerOptions, type SecureChannelListenerStats } from './channel/listener.js';
+export { createSecureChannel, type CreateSecureChannelOptions, type SecureChannel } from './channel/create-secure-channel.js';
+export { ChannelEnd, type ChannelEndStats } from './channel/channel-end.js';
+export type { ChannelDropReason } from './channel/channel-drops.js';
+// trust
+export { trustAuthority, trustEveryone, trustFunction, trustIdentifiers, hasAttributes, type Admission, type TrustPolicy } from './trust/trust-policy.js';
+export { throughSecureChannel, type ThroughSecureChannelOptions } from './trust/through-secure-channel.js';

@@ -24,6 +24,8 @@ export interface CloudServiceSuiteContext {
   createUnmanaged?(): Promise<string>;
   /** How many tokens the listing test creates (default 2000). */
   bulk?: number;
+  /** How many of them it creates at once (default 32): a cloud that hashes each credential wants fewer, or requests queue past their timeout. */
+  bulkConcurrency?: number;
   /** Services on the same cloud that must fail (bad credentials, nothing listening). */
   failing?: FailingService[];
   /** Secrets (operator token, admin password) that no error message may contain. */
@@ -160,7 +162,7 @@ export function cloudServiceSuite(name: string, setup: (ctx: Mocha.Context) => P
     it('getAll lists every token when there are thousands', async function () {
       const count = c().bulk ?? 2000;
       this.timeout(Math.max(120_000, count * 200));
-      const limit = pLimit(32);
+      const limit = pLimit(c().bulkConcurrency ?? 32);
       const ids = await limit.map(Array.from({ length: count }, (_, i) => i), async (i) => {
         const lease = await create(HOUR + i);
         return lease.id;

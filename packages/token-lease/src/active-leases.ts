@@ -12,12 +12,16 @@ export interface Reservation {
  * creates cannot pass the quota together. It knows the leases this hub
  * created and those it read from storage (`learn`, at each reconciliation);
  * an owner at its limit has its leases checked against storage first, which
- * drops those another hub revoked. Memory: one entry per stored lease.
+ * drops those another hub revoked. Memory: one entry per stored lease (each
+ * `learn` forgets what storage no longer holds: owners are connections that
+ * never come back, so nothing else would).
  */
 export class ActiveLeases {
   private readonly held = new Map<string, Set<string>>();
   private readonly pending = new Map<string, number>();
   private readonly checking = new Map<string, Promise<void>>();
+  /** Leases committed since the last `learn` (a subset of `held`): a read of storage under way may have missed them. */
+  private recent = new Map<string, string>();
 
   constructor(
     private readonly max: number,
@@ -44,6 +48,7 @@ export class ActiveLeases {
         if (!open) return;
         release();
         this.add(owner, leaseId);
+        this.recent.set(leaseId, owner);
       },
       cancel: () => {
         if (open) release();
@@ -53,15 +58,25 @@ export class ActiveLeases {
 
   /** A lease of `owner` is gone (revoked or expired). */
   remove(owner: string, leaseId: string): void {
+    this.recent.delete(leaseId);
     const ids = this.held.get(owner);
     if (ids === undefined) return;
     ids.delete(leaseId);
     if (ids.size === 0) this.held.delete(owner);
   }
 
-  /** Leases read from storage: counted from now on (a lease revoked meanwhile is dropped by the check at the limit). */
+  /**
+   * Leases read from storage: the counts become these, plus those committed
+   * since the previous call (a read may have missed them); a lease storage no
+   * longer holds is forgotten. One revoked while storage was read is dropped
+   * by the next call, or by the check at the limit.
+   */
   learn(records: Iterable<{ id: string; owner: string }>): void {
+    const recent = this.recent;
+    this.recent = new Map();
+    this.held.clear();
     for (const r of records) this.add(r.owner, r.id);
+    for (const [id, owner] of recent) this.add(owner, id);
   }
 
   /** Leases plus creates under way for `owner`. */

@@ -3,7 +3,7 @@
 // raw ws + msgpackr peer.
 import { expect } from 'chai';
 import { influxdbV2 } from '@tessera/cloud-influxdb';
-import { CreateRateLimiter, LeaseService, memoryStorage, QuotaExceededError, ttlPolicy } from '@tessera/token-lease';
+import { ActiveLeases, CreateRateLimiter, LeaseService, memoryStorage, QuotaExceededError, ttlPolicy } from '@tessera/token-lease';
 import { fakeClock, startHub, type HubFixture } from './fixtures.js';
 import { rawLeaseClient, type RawLeaseClient } from './raw-lease-client.js';
 
@@ -70,6 +70,22 @@ describe('owner quotas', () => {
     } finally {
       await other.stop();
     }
+  });
+
+  it('forgets, at the next reconciliation, leases that storage no longer holds (another hub revoked them), but not one committed while it read', async () => {
+    // owners are connections, never seen again: nothing but a reconciliation can drop their leases from the count
+    const active = new ActiveLeases(10, () => Promise.resolve(true));
+    active.learn(Array.from({ length: 1_000 }, (_, i) => ({ id: `other-hub-${i}`, owner: `ws.${i}.gone` })));
+    expect(active.count('ws.7.gone')).to.equal(1);
+    const mine = await active.reserve('ws.mine');
+    mine.commit('mine-1'); // saved to storage, perhaps after the read below began
+    active.learn([]); // the other hub revoked all of its leases; the read missed mine-1
+    expect(active.count('ws.7.gone'), 'a lease storage no longer holds').to.equal(0);
+    expect(active.count('ws.mine'), 'a lease committed since the last read').to.equal(1);
+    active.learn([{ id: 'mine-1', owner: 'ws.mine' }]);
+    expect(active.count('ws.mine')).to.equal(1);
+    active.learn([]);
+    expect(active.count('ws.mine'), 'gone from storage, and not new').to.equal(0);
   });
 
   it('limits the create rate per owner as a token bucket (fake clock); admins are exempt', async () => {

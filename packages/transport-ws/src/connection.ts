@@ -234,5 +234,6 @@ export class Connection {
 
 /** Lets in messages from this node and from the connection's own peer, not from a peer on another connection. */
 function notFromOtherPeers(name: string): IncomingAccess {
-  return IncomingAccess.where((msg) => msg.local.connection === undefined || msg.local.connection === name);
+  // a message a secure channel delivered came from a remote peer too (it carries the peer's identity)
+  return IncomingAccess.where((msg) => msg.local.identity === undefined && (msg.local.connection === undefined || msg.local.connection === name));
 }

@@ -89,7 +89,8 @@ export class WebSocketTransport extends EventEmitter implements Transport {
       this.node.failRequest(msg.return, new ClosedError('transport stopped'));
       return;
     }
-    if (!this.options.forwarding && msg.local.connection !== undefined) {
+    // from a peer: over a connection, or through a secure channel (which names the peer's identity)
+    if (!this.options.forwarding && (msg.local.connection !== undefined || msg.local.identity !== undefined)) {
       this.node.router.drop('forwarding_refused');
       return;
     }

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { unpack } from 'msgpackr';
-import { echoWorker } from '@tessera/core';
+import { echoWorker, local, WS } from '@tessera/core';
 import { waitUntil } from '@tessera/testing';
 import { makeNode, type TestNode } from './helpers.js';
 import { frame, nextMessage, open } from './raw-client.js';
@@ -36,6 +36,21 @@ describe('a connection\'s LOCAL address', () => {
     // what the victim gets first is the answer to its own request, nothing relayed
     victim.send(frame([[0, 'echo']], [[0, 'me']], 'victim'));
     expect(text(await nextMessage(victim))).to.equal('victim');
+    victim.close();
+    attacker.close();
+  });
+
+  it('with forwarding off, refuses what a secure channel delivered (it carries a peer identity) for a connection or a WS address', async () => {
+    const { hub, victim, victimName, attacker } = await twoPeers(false);
+    const fromChannel = { identity: `I${'ab'.repeat(32)}` };
+    const payload = Buffer.from('relayed');
+    expect(hub.node.route({ onward: [local(victimName), local('app')], return: [], payload, local: fromChannel })).to.equal('access_denied');
+    expect(hub.node.route({ onward: [{ type: WS, value: '127.0.0.1:9' }, local('app')], return: [], payload, local: fromChannel })).to.equal('sent');
+    expect(hub.node.stats().dropped['forwarding_refused']).to.equal(1);
+    // the hub's own messages still reach the victim
+    const got = nextMessage(victim);
+    hub.node.send([local(victimName), local('app')], 'from the hub');
+    expect(text(await got)).to.equal('from the hub');
     victim.close();
     attacker.close();
   });

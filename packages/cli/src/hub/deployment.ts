@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { InvalidOptionsError } from '@tessera/token-lease';
@@ -18,7 +18,9 @@ export interface HubDeployment {
  *   the host is a loopback address, as every machine's `localhost` is another Redis.
  * - memory:<file>: this machine's name and the file's absolute path.
  * - memory: this machine's name and the listen address. A restarted hub is the same deployment
- *   and revokes the tokens its previous run left (it cannot have kept their leases).
+ *   and revokes the tokens its previous run left (it cannot have kept their leases). With port 0
+ *   the address says nothing (two such hubs would share it and sweep each other's live tokens):
+ *   a random deployment of this run alone.
  *
  * The name is the storage kind and 12 hex characters of a SHA-256 of those parts.
  */
@@ -28,7 +30,10 @@ export function hubDeployment(config: Pick<HubConfig, 'deployment' | 'storage' |
     name: `${kind}-${createHash('sha256').update(JSON.stringify([kind, ...parts])).digest('hex').slice(0, 12)}`,
     derived: true,
   });
-  if (config.storage === 'memory') return digest('memory', [host, config.listen]);
+  if (config.storage === 'memory') {
+    const anyPort = /:0+$/.test(config.listen);
+    return digest('memory', anyPort ? [host, randomBytes(16).toString('hex')] : [host, config.listen]);
+  }
   if (config.storage.startsWith('memory:')) return digest('memory', [host, resolve(config.storage.slice('memory:'.length))]);
   let url: URL;
   try {

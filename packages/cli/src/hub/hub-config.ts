@@ -42,6 +42,8 @@ export const HubConfigSchema = z
     maxTtl: Ms.default(86_400_000),
     /** WebSocket connections the listener holds at once, upgrades under way included; one more gets HTTP 503. */
     maxConnections: WholeNumberSetting.pipe(z.number().min(1, 'must be at least 1').max(1_000_000)).default(4_096),
+    /** Largest WebSocket message a peer may send, in bytes (close 1009 beyond): lease requests are small, and what a peer makes the hub buffer is bounded by it. */
+    maxMessageSize: WholeNumberSetting.pipe(z.number().min(1_024, 'must be at least 1024').max(64 << 20)).default(256 << 10),
     /** Milliseconds a TCP connection may take to finish its WebSocket upgrade (slowloris). */
     handshakeTimeout: Ms.default(10_000),
     /** Milliseconds a peer may leave what we send unread (our buffer over its high-water mark) before it is dropped. */

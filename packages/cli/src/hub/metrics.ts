@@ -86,8 +86,22 @@ export function hubHealth(service: LeaseService, deployment: string): object {
   };
 }
 
+/** Bounds of the metrics server: it is a listener too, so it must not hold sockets without limit. */
+export interface MetricsServerLimits {
+  /** Sockets at once; one more is closed at once (default 64). */
+  maxConnections?: number;
+  /** Milliseconds a socket may stay silent (no request, or one sent a byte at a time) before it is destroyed (default 10,000). */
+  idleTimeout?: number;
+}
+
 /** Serves GET /health (JSON) and GET /metrics (Prometheus text). */
-export async function startMetricsServer(host: string, port: number, registry: Registry, health: () => object): Promise<Server> {
+export async function startMetricsServer(
+  host: string,
+  port: number,
+  registry: Registry,
+  health: () => object,
+  limits: MetricsServerLimits = {},
+): Promise<Server> {
   const server = createServer((req, res) => {
     if (req.method === 'GET' && req.url === '/metrics') {
       registry.metrics().then(
@@ -102,6 +116,10 @@ export async function startMetricsServer(host: string, port: number, registry: R
     }
     res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /health or /metrics\n');
   });
+  // Node's own headersTimeout never closes a socket that sends nothing: without these, idle
+  // connections to this port could take every file descriptor the hub has
+  server.maxConnections = limits.maxConnections ?? 64;
+  server.setTimeout(limits.idleTimeout ?? 10_000); // no 'timeout' listener: the socket is destroyed
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve());

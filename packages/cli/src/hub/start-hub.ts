@@ -10,6 +10,10 @@ import { leasePolicyFromConfig } from './lease-policy.js';
 import { hubHealth, hubMetrics, startMetricsServer } from './metrics.js';
 import { cloudFromConfig, storageFromConfig } from './modules.js';
 
+/** Bytes a peer's socket may buffer before replies wait in its queue, and bytes that queue may hold (256 KiB, 1 MiB). */
+const HUB_HIGH_WATER_MARK = 256 << 10;
+const HUB_MAX_QUEUED_BYTES = 1 << 20;
+
 export interface Hub {
   node: Node;
   service: LeaseService;
@@ -46,7 +50,14 @@ export async function startHub(config: HubConfig, logger: Logger, env: NodeJS.Pr
   });
   await service.start();
   const node = new Node({ name: 'hub', logger });
-  const transport = new WebSocketTransport(node, { forwarding: config.forward, slowPeerTimeout: config.slowPeerTimeout });
+  // a hub answers small JSON: what one peer can make it hold (a message on its way in, replies it does not read) stays small
+  const transport = new WebSocketTransport(node, {
+    forwarding: config.forward,
+    slowPeerTimeout: config.slowPeerTimeout,
+    maxMessageSize: config.maxMessageSize,
+    highWaterMark: HUB_HIGH_WATER_MARK,
+    maxQueuedBytes: HUB_MAX_QUEUED_BYTES,
+  });
   await node.startWorker('echo', echoWorker);
   await node.startWorker(
     config.address,

@@ -1,0 +1,119 @@
+// Secure channels (docs/protocol.md §5) between two nodes in this process over one
+// WebSocket connection on loopback. Handshakes/s (50 in flight) vs as many plain
+// request/replies over the same connection; then one-way messages/s through one channel
+// vs plain routing to the same worker over the same connection, at 64 B and 4 KiB, with
+// and without batching, paced by the same window of messages in flight. Both sides'
+// crypto runs in this one process, so a handshake here costs both ends' work.
+import { type Context, echoWorker, local, Node, route, silentLogger } from '@tessera/core';
+import { createSecureChannel, Ed25519Identity, type SecureChannel, startSecureChannelListener, trustFunction } from '@tessera/secure-channel';
+import { WebSocketTransport } from '@tessera/transport-ws';
+import { median, REPEATS, report } from './report.js';
+
+const anyone = trustFunction(() => true);
+const HANDSHAKES = 1_000;
+const IN_FLIGHT = 50;
+const WINDOW = 1_000;
+
+class Counter {
+  count = 0;
+  private target = Infinity;
+  private wake: (() => void) | undefined;
+  readonly worker = (_ctx: Context): void => {
+    if (++this.count >= this.target && this.wake !== undefined) {
+      const w = this.wake;
+      this.wake = undefined;
+      this.target = Infinity;
+      w();
+    }
+  };
+  reach(n: number): Promise<void> {
+    if (this.count >= n) return Promise.resolve();
+    this.target = n;
+    return new Promise((resolve) => (this.wake = resolve));
+  }
+}
+
+async function paced(total: number, counter: Counter, sendOne: () => void): Promise<number> {
+  const start = counter.count;
+  const t0 = performance.now();
+  for (let sent = 0; sent < total; ) {
+    const burst = Math.min(WINDOW / 2, total - sent);
+    for (let i = 0; i < burst; i++) sendOne();
+    sent += burst;
+    await counter.reach(start + sent - WINDOW / 2);
+  }
+  await counter.reach(start + total);
+  return (total / (performance.now() - t0)) * 1000;
+}
+
+async function inFlight(total: number, one: () => Promise<unknown>): Promise<number> {
+  const t0 = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: IN_FLIGHT }, async () => {
+      while (next++ < total) await one();
+    }),
+  );
+  return (total / (performance.now() - t0)) * 1000;
+}
+
+const responder = new Node({ logger: silentLogger });
+const rt = new WebSocketTransport(responder);
+await responder.startWorker('echo', echoWorker);
+const counter = new Counter();
+await responder.startWorker('count', counter.worker);
+const listener = await startSecureChannelListener(responder, { identity: Ed25519Identity.generate(), trust: anyone, maxChannels: 100_000 });
+const { port } = await rt.listen({ host: '127.0.0.1', port: 0 });
+const initiator = new Node({ logger: silentLogger });
+new WebSocketTransport(initiator);
+const identity = Ed25519Identity.generate();
+const toListener = route(`3#127.0.0.1:${port}`, 'secure_channel');
+const toEcho = route(`3#127.0.0.1:${port}`, 'echo');
+await initiator.request(toEcho, 'warm up');
+
+const handshakes: number[] = [];
+const plain: number[] = [];
+for (let r = 0; r < REPEATS; r++) {
+  const opened: SecureChannel[] = [];
+  handshakes.push(await inFlight(HANDSHAKES, async () => opened.push(await createSecureChannel(initiator, toListener, { identity, trust: anyone }))));
+  plain.push(await inFlight(HANDSHAKES, () => initiator.request(toEcho, 'x')));
+  for (const c of opened) c.close();
+}
+report({
+  name: 'secure-channel handshakes/s (WS, 50 in flight, both ends in one process)',
+  value: median(handshakes),
+  unit: 'handshakes/s',
+  baseline: 'as many plain request/replies over the same WebSocket connection, 50 in flight',
+  baselineValue: median(plain),
+  repeats: REPEATS,
+  target: { of: 'value', atLeast: 1_000 },
+});
+
+for (const size of [64, 4096]) {
+  const total = size === 64 ? 50_000 : 20_000;
+  const payload = new Uint8Array(size).fill(7);
+  for (const batching of [true, false]) {
+    const channel = await createSecureChannel(initiator, toListener, { identity, trust: anyone, batching });
+    const through = [channel.address, local('count')];
+    const toCount = route(`3#127.0.0.1:${port}`, 'count');
+    const secured: number[] = [];
+    const routed: number[] = [];
+    for (let r = 0; r < REPEATS; r++) {
+      secured.push(await paced(total, counter, () => initiator.send(through, payload)));
+      routed.push(await paced(total, counter, () => initiator.send(toCount, payload)));
+    }
+    channel.close();
+    report({
+      name: `secure-channel one-way ${size} B messages/s, batching ${batching ? 'on' : 'off'}`,
+      value: median(secured),
+      unit: 'messages/s',
+      baseline: `plain routing of the same ${size} B messages to the same worker over the same WebSocket connection, same window`,
+      baselineValue: median(routed),
+      repeats: REPEATS,
+      target: { of: 'ratio', atLeast: 0.5 },
+    });
+  }
+}
+process.stderr.write(`# listener drops: ${JSON.stringify(listener.stats().dropped)}\n`);
+await initiator.stop();
+await responder.stop();

@@ -1,0 +1,48 @@
+import type { FrameDropReason } from '../frame/frame-format.js';
+
+/** Why a channel end dropped something (docs/protocol.md §5: dropped and counted, the channel goes on). */
+export type ChannelDropReason =
+  | FrameDropReason
+  /** A peer the trust policy refused, or whose credentials expired or failed when renewed. */
+  | 'untrusted_peer'
+  /** A handshake not finished within the timeout. */
+  | 'handshake_timeout'
+  /** A handshake message that did not decrypt, had a wrong proof or shape, or was too large. */
+  | 'handshake_failed'
+  /** A first message beyond the listener's bound on half-open handshakes or on channels. */
+  | 'handshake_limit'
+  /** A decrypted message whose onward does not start with a LOCAL address, on an end that does not forward. */
+  | 'forwarding_refused'
+  /** More ciphertexts than the end holds while its handshake finishes. */
+  | 'backlog_full';
+
+const REASONS: readonly ChannelDropReason[] = [
+  'tampered',
+  'replayed',
+  'too_old',
+  'too_far',
+  'garbage',
+  'untrusted_peer',
+  'handshake_timeout',
+  'handshake_failed',
+  'handshake_limit',
+  'forwarding_refused',
+  'backlog_full',
+];
+
+/** Counts by reason, passed on to a parent (a listener sums its channels'). */
+export class ChannelDrops {
+  private readonly counts = Object.fromEntries(REASONS.map((r) => [r, 0])) as Record<ChannelDropReason, number>;
+
+  constructor(private readonly parent?: ChannelDrops) {}
+
+  add(reason: ChannelDropReason): void {
+    this.counts[reason]++;
+    this.parent?.add(reason);
+  }
+
+  /** A copy of the counts. */
+  toJSON(): Record<ChannelDropReason, number> {
+    return { ...this.counts };
+  }
+}

@@ -1,0 +1,169 @@
+import type { Message, Node, Worker } from '@tessera/core';
+import { ResponderHandshake } from '../handshake/xx-handshake.js';
+import type { Signer } from '../identity/signer.js';
+import { MAX_MESSAGE_LENGTH } from '../noise/handshake-state.js';
+import type { TrustPolicy } from '../trust/trust-policy.js';
+import { UntrustedPeerError } from '../errors.js';
+import { AdmissionCheck } from './admission-check.js';
+import { freshAddress } from './channel-address.js';
+import { ChannelDrops, type ChannelDropReason } from './channel-drops.js';
+import { ChannelEnd } from './channel-end.js';
+import { partyFor } from './party-cache.js';
+
+/** Ciphertexts a channel end holds while its trust check finishes: at most the bytes of one WebSocket message. */
+const MAX_BACKLOG_BYTES = 1024 * 1024;
+
+/** Options of startSecureChannelListener. */
+export interface SecureChannelListenerOptions {
+  /** Our identity key. */
+  identity: Signer;
+  /** Which peers may open a channel. */
+  trust: TrustPolicy;
+  /** Credentials about us we present to peers. */
+  credentials?: readonly string[];
+  /** The listener's LOCAL address (default `secure_channel`). */
+  address?: string;
+  /** Milliseconds a handshake may take from message 1 to message 3 (default 10,000), on the node's clock. */
+  timeout?: number;
+  /** Half-open handshakes held at once (default 1,024); further first messages are dropped and counted. */
+  maxHandshakes?: number;
+  /** Channels held at once (default 10,000); further first messages are dropped and counted. */
+  maxChannels?: number;
+  /** Batch what is queued in one turn of the event loop (default true). */
+  batching?: boolean;
+  /** Let peers route decrypted messages on to non-LOCAL addresses (default false). */
+  forwarding?: boolean;
+  /** Called with each channel once its handshake is over. */
+  onChannel?: (channel: ChannelEnd) => void;
+}
+
+/** Counters of a listener: its drops (its channels' included), half-open handshakes and open channels. */
+export interface SecureChannelListenerStats {
+  dropped: Record<ChannelDropReason, number>;
+  handshakes: number;
+  channels: number;
+  accepted: number;
+}
+
+/** A running listener. */
+export interface SecureChannelListener {
+  readonly address: string;
+  /** Our identifier, which peers see. */
+  readonly identifier: string;
+  stats(): SecureChannelListenerStats;
+  /** The open channels. */
+  channels(): ChannelEnd[];
+  /** Stops the listener worker; its channels end (without telling their peers) and its handshakes are dropped. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the secure-channel listener (docs/protocol.md §5): each first
+ * handshake message gets a channel end at a fresh unguessable address that
+ * answers with message 2 and takes message 3; then the channel carries
+ * encrypted messages until either side closes it.
+ */
+export async function startSecureChannelListener(node: Node, options: SecureChannelListenerOptions): Promise<SecureChannelListener> {
+  const party = await partyFor(options.identity, options.credentials);
+  const address = options.address ?? 'secure_channel';
+  const timeout = options.timeout ?? 10_000;
+  const maxHandshakes = options.maxHandshakes ?? 1024;
+  const maxChannels = options.maxChannels ?? 10_000;
+  const drops = new ChannelDrops();
+  const halfOpen = new Set<(reason?: ChannelDropReason) => void>();
+  const open = new Set<ChannelEnd>();
+  let accepted = 0;
+
+  const handshake = (first: Message): void => {
+    if (first.payload.length > MAX_MESSAGE_LENGTH || first.return.length === 0) return drops.add('handshake_failed');
+    if (halfOpen.size >= maxHandshakes || open.size >= maxChannels) return drops.add('handshake_limit');
+    const admission = new AdmissionCheck(options.trust, node.clock);
+    const responder = new ResponderHandshake(party, admission.check);
+    let message2: Uint8Array;
+    try {
+      message2 = responder.respond(first.payload);
+    } catch {
+      return drops.add('handshake_failed');
+    }
+    let state: 'waiting' | 'finishing' | 'over' = 'waiting';
+    let end: ChannelEnd | undefined;
+    const backlog: Message[] = [];
+    let backlogBytes = 0;
+    /** Ends the handshake; counted when it has a reason (the listener stopping has none). */
+    const abort = (reason?: ChannelDropReason) => {
+      if (state === 'over') return;
+      state = 'over';
+      node.clock.clearTimeout(timer);
+      halfOpen.delete(abort);
+      decryptor.unregister();
+      if (reason !== undefined) drops.add(reason);
+    };
+    const receive = (msg: Message): boolean => {
+      if (end !== undefined) {
+        end.decrypt(msg);
+        return true;
+      }
+      if (state === 'finishing') {
+        // ciphertexts the initiator sent right after message 3 wait for the trust check, up to a bound
+        // (all that one socket read brought arrives before the check's promise settles): bounded by bytes
+        if (backlogBytes + msg.payload.length <= MAX_BACKLOG_BYTES) {
+          backlog.push(msg);
+          backlogBytes += msg.payload.length;
+        } else drops.add('backlog_full');
+        return true;
+      }
+      if (state !== 'waiting') return true;
+      if (msg.payload.length > MAX_MESSAGE_LENGTH) {
+        abort('handshake_failed');
+        return true;
+      }
+      state = 'finishing';
+      responder.finish(msg.payload).then(
+        (established) => {
+          if (state !== 'finishing') return;
+          state = 'over';
+          node.clock.clearTimeout(timer);
+          halfOpen.delete(abort);
+          end = new ChannelEnd({
+            node,
+            established,
+            admission: admission.admission,
+            policy: options.trust,
+            decryptor,
+            peerRoute: msg.return,
+            batching: options.batching ?? true,
+            forwarding: options.forwarding ?? false,
+            drops: new ChannelDrops(drops),
+            onClosed: () => open.delete(end!),
+          });
+          open.add(end);
+          accepted++;
+          options.onChannel?.(end);
+          for (const m of backlog.splice(0)) end.decrypt(m);
+        },
+        (err: unknown) => abort(err instanceof UntrustedPeerError ? 'untrusted_peer' : 'handshake_failed'),
+      );
+      return true;
+    };
+    const decryptor = freshAddress(node, 'sc.', receive);
+    const timer = node.clock.setTimeout(() => abort('handshake_timeout'), timeout);
+    halfOpen.add(abort);
+    node.send(first.return, message2, { returnRoute: [decryptor.address] });
+  };
+
+  const worker: Worker = {
+    handleMessage: (_ctx, msg) => handshake(msg),
+    shutdown: () => {
+      for (const abort of [...halfOpen]) abort();
+      for (const end of [...open]) end.end();
+    },
+  };
+  await node.startWorker(address, worker);
+  return {
+    address,
+    identifier: party.identifier,
+    stats: () => ({ dropped: drops.toJSON(), handshakes: halfOpen.size, channels: open.size, accepted }),
+    channels: () => [...open],
+    stop: () => node.stopWorker(address),
+  };
+}

@@ -1,0 +1,100 @@
+import { expect } from 'chai';
+import { createServer, connect, type Socket } from 'node:net';
+import { echoWorker, fromUtf8, local, type Message, route, WS } from '@tessera/core';
+import { createSecureChannel, identifierOf, startSecureChannelListener } from '@tessera/secure-channel';
+import type { ConnectionStatus, WebSocketTransport } from '@tessera/transport-ws';
+import { anyone, Inbox, makeNode, stopAll } from './channel-helpers.js';
+
+function nextStatus(transport: WebSocketTransport, type: ConnectionStatus['type']): Promise<void> {
+  return new Promise((resolve) => {
+    const on = (s: ConnectionStatus) => {
+      if (s.type !== type) return;
+      transport.off('status', on);
+      resolve();
+    };
+    transport.on('status', on);
+  });
+}
+
+describe('secure channels through hops and reconnects (docs/protocol.md §5)', function () {
+  this.timeout(30_000);
+  afterEach(stopAll);
+
+  it('runs end to end A → B → C: B relays only ciphertext, never a plaintext byte', async () => {
+    const c = makeNode('C');
+    await c.node.startWorker('echo', echoWorker);
+    const inbox = new Inbox();
+    await c.node.startWorker('inbox', inbox.worker);
+    const listener = await startSecureChannelListener(c.node, { identity: c.identity, trust: anyone });
+    const cPort = (await c.transport.listen()).port;
+
+    const b = makeNode('B', { ws: { forwarding: true } });
+    const bPort = (await b.transport.listen()).port;
+    const relayed: Message[] = [];
+    const route0 = b.node.route.bind(b.node);
+    b.node.route = (msg) => {
+      relayed.push(msg);
+      return route0(msg);
+    };
+
+    const a = makeNode('A');
+    const toC = route({ type: WS, value: `127.0.0.1:${bPort}` }, { type: WS, value: `127.0.0.1:${cPort}` }, 'secure_channel');
+    const channel = await createSecureChannel(a.node, toC, { identity: a.identity, trust: anyone });
+    expect(channel.identifier).to.equal(listener.identifier);
+
+    const secret = 'the plaintext B must never see: 7f3a9c';
+    const reply = await a.node.request([channel.address, local('echo')], secret);
+    expect(fromUtf8(reply.payload)).to.equal(secret);
+    a.node.send([channel.address, local('inbox')], secret);
+    await inbox.count(1);
+    expect(inbox.messages[0]!.local.identity).to.equal(identifierOf(a.identity.publicKey));
+
+    // 3 handshake messages, 2 requests there, 1 reply back: all of them crossed B, none in the clear
+    expect(relayed.length).to.be.at.least(6);
+    const needle = Buffer.from(secret);
+    for (const m of relayed) expect(Buffer.from(m.payload).indexOf(needle)).to.equal(-1);
+    // and the part of the text that is not also the address of a worker
+    for (const m of relayed) expect(Buffer.from(m.payload).indexOf(Buffer.from('7f3a9c'))).to.equal(-1);
+  });
+
+  it('survives the initiator’s reconnect: the responder adopts the newest authenticated return route', async () => {
+    const r = makeNode('responder');
+    await r.node.startWorker('echo', echoWorker);
+    const listener = await startSecureChannelListener(r.node, { identity: r.identity, trust: anyone });
+    const rPort = (await r.transport.listen()).port;
+
+    // a TCP proxy in between, so the test can cut the initiator's connection
+    const sockets = new Set<Socket>();
+    const proxy = createServer((inbound) => {
+      const outbound = connect(rPort, '127.0.0.1');
+      for (const s of [inbound, outbound]) {
+        sockets.add(s);
+        s.on('close', () => sockets.delete(s));
+        s.on('error', () => s.destroy());
+      }
+      inbound.pipe(outbound).pipe(inbound);
+      inbound.on('close', () => outbound.destroy());
+      outbound.on('close', () => inbound.destroy());
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const proxyPort = (proxy.address() as { port: number }).port;
+
+    try {
+      const i = makeNode('initiator', { ws: { reconnect: { initialDelay: 20, maxDelay: 100 } } });
+      const channel = await createSecureChannel(i.node, route(`3#127.0.0.1:${proxyPort}`, 'secure_channel'), { identity: i.identity, trust: anyone });
+      expect(fromUtf8((await i.node.request([channel.address, local('echo')], 'before')).payload)).to.equal('before');
+      const firstConnection = r.transport.connections()[0]!.name;
+
+      const reconnected = nextStatus(i.transport, 'connected');
+      for (const s of sockets) s.destroy();
+      await reconnected;
+
+      expect(fromUtf8((await i.node.request([channel.address, local('echo')], 'after')).payload)).to.equal('after');
+      expect(r.transport.connections().map((c) => c.name)).to.not.include(firstConnection);
+      expect(listener.stats().channels).to.equal(1);
+    } finally {
+      for (const s of sockets) s.destroy();
+      proxy.close();
+    }
+  });
+});
