@@ -9,6 +9,9 @@ import { type LeaseClientOptions, resolveOptions } from './options.js';
 import { renewalDelay, type RenewalTiming } from './renewal-timing.js';
 import { TokenSink } from './token-sink.js';
 
+
+/** Renewal refusals that a new lease mends. */
+const REPLACE_ON: ReadonlySet<string> = new Set(['not_found', 'invalid_request']);
 /** Why a lease became current. */
 export type AcquireReason = 'start' | 'cache' | 'replace' | 'auth-failure';
 
@@ -228,7 +231,9 @@ export class LeaseClient extends EventEmitter {
     try {
       received = await this.withRetry('renew', () => this.api.renew(from.lease.id, this.ttl));
     } catch (err) {
-      if (!(err instanceof LeaseRejectedError)) throw err;
+      // for good: the lease is gone, or cannot be renewed (not renewable, expired, maximum TTL);
+      // a quota or a refusal would meet a create too, and a busy hub is no reason to ask for more
+      if (!(err instanceof LeaseRejectedError) || !REPLACE_ON.has(err.reason)) throw err;
       this.logger.info({ lease: from.lease.id, reason: err.message }, 'renewal refused; replacing the lease');
       flight.kind = 'acquire';
       return this.acquire(from, 'replace', flight);

@@ -375,6 +375,33 @@ describe('LeaseClient against a real hub (WebSocket, influxdb-local)', () => {
     expect(await writeWith(fx.influx, c.token!)).to.equal(204);
   });
 
+  it('keeps its lease, and creates nothing, when a renewal meets quota_exceeded (a busy hub is not a reason to ask for more)', async () => {
+    fx = await startHub({ policy: { defaultTtl: 60_000 } });
+    const { clock, tick } = fakeClock();
+    const node = deviceNode();
+    const actions: string[] = [];
+    // a hub whose lease worker is full for this owner: renewals answer quota_exceeded
+    await node.startWorker('busy', (ctx, msg) => {
+      const body = JSON.parse(fromUtf8(msg.payload)) as { action?: string; request_id?: string };
+      if (body.action !== undefined) actions.push(body.action);
+      if (body.action === 'renew') {
+        ctx.reply(msg, JSON.stringify({ result: 'failure', code: 'quota_exceeded', message: 'too many requests of this caller waiting', request_id: body.request_id }));
+        return;
+      }
+      ctx.forward(msg);
+    });
+    const c = client({ node, hub: route('busy', `3#127.0.0.1:${fx.port}`, 'token_lease'), ttl: 60_000, clock, random: () => 0.5 });
+    const events = record(c);
+    const first = await c.start();
+
+    tick(40_000);
+    await until(() => events.failed.length === 1, 'the renewal to fail');
+    expect(events.failed[0]!.operation).to.equal('renew');
+    expect(actions).to.deep.equal(['create', 'renew']);
+    expect(events.acquired).to.have.length(1);
+    expect(c.lease!.id).to.equal(first.id);
+  });
+
   it('renews until the maximum TTL cuts a renewal short, then replaces the lease', async () => {
     const { clock, tick } = fakeClock();
     fx = await startHub({ clock, policy: { defaultTtl: 60_000, maxTtl: 90_000 } });
