@@ -1,7 +1,7 @@
 import { open } from 'node:fs/promises';
 import { z } from 'zod';
 import { InsecureIdentityFileError, InvalidIdentityFileError } from '../errors.js';
-import { createFileAtomic, writeFileAtomic } from './atomic-file.js';
+import { createFileAtomic, writeFileAtomic } from '@tessera/core';
 import { Ed25519Identity } from './identity.js';
 
 const Base64Url32 = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be 32 bytes, base64url');
