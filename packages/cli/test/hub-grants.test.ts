@@ -2,7 +2,7 @@
 // influxd 1.x: a raw ws + msgpackr peer asking for more than the grant is refused with
 // not_allowed; the grant comes from the config file; quotas from flags.
 import { expect } from 'chai';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startInfluxdbLocal } from '@tessera/influxdb-local';
@@ -25,6 +25,7 @@ describe('tessera hub grants and quotas (influxdb-v1 on a real influxd, raw ws c
   this.timeout(60_000);
   let influxd: RunningInfluxd;
   let hub: Running;
+  let dir: string | undefined;
   let port: number;
   let peer: RawLeaseClient;
 
@@ -39,7 +40,7 @@ describe('tessera hub grants and quotas (influxdb-v1 on a real influxd, raw ws c
     for (const db of ['metrics', 'reports', 'secrets']) {
       await fetch(`${influxd.url}/query`, { method: 'POST', headers: { authorization: auth }, body: new URLSearchParams({ q: `CREATE DATABASE ${db}` }) });
     }
-    const dir = mkdtempSync(join(tmpdir(), 'tessera-grants-'));
+    dir = mkdtempSync(join(tmpdir(), 'tessera-grants-'));
     const config = join(dir, 'hub.yaml');
     writeFileSync(config, 'grants:\n  - bucket: reports\n    actions: [read]\n');
     port = await freePort();
@@ -54,6 +55,7 @@ describe('tessera hub grants and quotas (influxdb-v1 on a real influxd, raw ws c
     peer?.close();
     await hub?.stop();
     await influxd?.stop();
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
   });
 
   it('by default a lease writes the --influx-bucket database only: 403 elsewhere, and no read', async () => {

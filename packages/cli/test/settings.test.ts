@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HubConfigSchema } from '../src/hub/hub-config.js';
@@ -11,6 +11,8 @@ import { bin, tessera } from './cli-helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tessera-settings-'));
 let files = 0;
+// the config files this file writes go when its tests are done (a root-level hook: after every describe here)
+after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** The options commander hands `tessera hub`'s action for these arguments (the real option definitions). */
 async function hubFlags(args: string[]): Promise<HubCommandOptions> {
