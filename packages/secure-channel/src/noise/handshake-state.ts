@@ -4,7 +4,7 @@ import type { CipherState } from './cipher-state.js';
 import { handshakePattern, type HandshakePattern, type Token } from './patterns.js';
 import { SymmetricState } from './symmetric-state.js';
 import type { KeyObject } from 'node:crypto';
-import { DH_LENGTH, dh, generateX25519KeyPair, x25519PublicKey, type X25519KeyPair } from './x25519.js';
+import { DH_LENGTH, dh, generateX25519KeyPair, x25519PublicKey, x25519StaticPublicKey, type X25519KeyPair } from './x25519.js';
 
 /** The largest Noise message (rev. 34 §3), and the limit of docs/protocol.md §5 for handshake messages. */
 export const MAX_MESSAGE_LENGTH = 65_535;
@@ -172,13 +172,13 @@ export class HandshakeState {
     const [localKey, remoteKey] = this.initiator ? [initiatorKey, responderKey] : [responderKey, initiatorKey];
     const local = this.need(localKey === 'e' ? this.e : this.s, localKey);
     const remote = this.need(remoteKey === 'e' ? this.re : this.rs, `r${remoteKey}`);
-    this.symmetric.mixKey(dh(local, this.keyObject(remote)));
+    this.symmetric.mixKey(dh(local, this.keyObject(remote, remoteKey === 's')));
   }
 
   /** The KeyObject of a remote key, made once: most patterns use each remote key in two DHs. */
-  private keyObject(raw: Uint8Array): KeyObject {
+  private keyObject(raw: Uint8Array, isStatic: boolean): KeyObject {
     let key = this.keyObjects.get(raw);
-    if (key === undefined) this.keyObjects.set(raw, (key = x25519PublicKey(raw)));
+    if (key === undefined) this.keyObjects.set(raw, (key = isStatic ? x25519StaticPublicKey(raw) : x25519PublicKey(raw)));
     return key;
   }
 

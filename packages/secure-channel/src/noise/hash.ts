@@ -1,13 +1,15 @@
-import { createHash, createHmac } from 'node:crypto';
+import { createHmac, hash } from 'node:crypto';
 
 /** HASHLEN of SHA-256. */
 export const HASH_LENGTH = 32;
 
-/** HASH(a || b) without building the concatenation. */
+/**
+ * HASH(a || b). The one-shot crypto.hash makes no Hash object: a handshake
+ * hashes ~10 times a side, and each Hash object costs its creation and a
+ * native finalizer in the next scavenge (docs/benchmarks.md, secure channels).
+ */
 export function sha256(a: Uint8Array, b?: Uint8Array): Buffer {
-  const h = createHash('sha256').update(a);
-  if (b !== undefined) h.update(b);
-  return h.digest();
+  return hash('sha256', b === undefined ? a : Buffer.concat([a, b]), 'buffer');
 }
 
 function hmac(key: Uint8Array, a: Uint8Array, b?: Uint8Array): Buffer {

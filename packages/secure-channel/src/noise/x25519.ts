@@ -33,6 +33,31 @@ export function x25519PublicKey(raw: Uint8Array): KeyObject {
   return createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: Buffer.from(raw).toString('base64url') }, format: 'jwk' });
 }
 
+/**
+ * Static public keys imported lately, most recent last. A peer keeps its
+ * static key across handshakes, so its import (a JWK parse, and a native
+ * object for the collector to finalize) is done once, not per handshake.
+ * Only for static keys: ephemeral keys are never seen twice. Bounded: the
+ * oldest goes first, so a stream of new keys only costs their imports.
+ */
+const staticKeys = new Map<string, KeyObject>();
+const MAX_STATIC_KEYS = 1024;
+
+/** x25519PublicKey for a remote static key, kept for the next handshake with the same peer. */
+export function x25519StaticPublicKey(raw: Uint8Array): KeyObject {
+  const id = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('base64url');
+  let key = staticKeys.get(id);
+  if (key !== undefined) {
+    staticKeys.delete(id);
+  } else {
+    if (raw.length !== DH_LENGTH) throw new InvalidKeyError(`an X25519 public key has ${DH_LENGTH} bytes`);
+    key = createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: id }, format: 'jwk' });
+    if (staticKeys.size >= MAX_STATIC_KEYS) staticKeys.delete(staticKeys.keys().next().value!);
+  }
+  staticKeys.set(id, key);
+  return key;
+}
+
 /** DH(key_pair, public_key) of the Noise spec; throws if the result is all zeros (a low-order point). */
 export function dh(keyPair: X25519KeyPair, remotePublic: KeyObject): Buffer {
   return diffieHellman({ privateKey: keyPair.privateKey, publicKey: remotePublic });
