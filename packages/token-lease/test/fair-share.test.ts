@@ -5,7 +5,7 @@ import { influxdbV2 } from '@tessera/cloud-influxdb';
 import { type CloudService, FairScheduler } from '@tessera/token-lease';
 import { waitUntil } from '@tessera/testing';
 import { startHub, type HubFixture } from './fixtures.js';
-import { rawLeaseClient, type RawLeaseClient } from './raw-lease-client.js';
+import { rawPeers } from './raw-lease-client.js';
 
 /** A cloud whose creates wait until `open()`; counts creates waiting now and the most at once. */
 function gatedCloud(inner: CloudService) {
@@ -42,16 +42,11 @@ function gatedCloud(inner: CloudService) {
 
 describe('fair share of the lease worker', () => {
   let fx: HubFixture;
-  const peers: RawLeaseClient[] = [];
+  const { peer, closeAll } = rawPeers(() => fx.port);
   afterEach(async () => {
-    for (const p of peers.splice(0)) p.close();
+    closeAll();
     await fx?.close();
   });
-  const peer = async () => {
-    const p = await rawLeaseClient(fx.port);
-    peers.push(p);
-    return p;
-  };
 
   it("an owner with 50 creates stuck in the cloud holds at most its share; another owner's request is answered meanwhile", async () => {
     let gate!: ReturnType<typeof gatedCloud>;

@@ -5,22 +5,17 @@ import { expect } from 'chai';
 import { influxdbV2 } from '@tessera/cloud-influxdb';
 import { ActiveLeases, CreateRateLimiter, LeaseService, memoryStorage, QuotaExceededError, ttlPolicy } from '@tessera/token-lease';
 import { fakeClock, startHub, type HubFixture } from './fixtures.js';
-import { rawLeaseClient, type RawLeaseClient } from './raw-lease-client.js';
+import { rawPeers } from './raw-lease-client.js';
 
 const POST_AUTH = 'POST /api/v2/authorizations';
 
 describe('owner quotas', () => {
   let fx: HubFixture;
-  const peers: RawLeaseClient[] = [];
+  const { peer, closeAll } = rawPeers(() => fx.port);
   afterEach(async () => {
-    for (const p of peers.splice(0)) p.close();
+    closeAll();
     await fx?.close();
   });
-  const peer = async () => {
-    const p = await rawLeaseClient(fx.port);
-    peers.push(p);
-    return p;
-  };
 
   it('holds the active-lease quota across concurrent creates: 20 at once, exactly 5 leases, the rest quota_exceeded', async () => {
     fx = await startHub({ quotas: { maxActiveLeases: 5, createsPerMinute: 0 } });

@@ -48,3 +48,18 @@ export async function rawLeaseClient(port: number): Promise<RawLeaseClient> {
     close: () => ws.close(),
   };
 }
+
+/** Raw clients to a hub whose port is known once a test has started it; `closeAll` in afterEach. */
+export function rawPeers(port: () => number): { peer(): Promise<RawLeaseClient>; closeAll(): void } {
+  const open: RawLeaseClient[] = [];
+  return {
+    async peer() {
+      const p = await rawLeaseClient(port());
+      open.push(p);
+      return p;
+    },
+    closeAll() {
+      for (const p of open.splice(0)) p.close();
+    },
+  };
+}
