@@ -1,6 +1,7 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { InfluxdMissingError, type RunningInfluxd, startInfluxd } from '@tessera/testing';
 
 export const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 
@@ -57,4 +58,23 @@ export async function start(args: string[], ready: string | RegExp, env: NodeJS.
       return code;
     },
   };
+}
+
+/**
+ * An influxd 1.x of the test's own with `databases` created. Without influxd installed the
+ * test is skipped, except under CI=true, where it fails.
+ */
+export async function ownInfluxd(ctx: Mocha.Context, databases: string[]): Promise<RunningInfluxd> {
+  let influxd: RunningInfluxd;
+  try {
+    influxd = await startInfluxd();
+  } catch (err) {
+    if (err instanceof InfluxdMissingError && process.env['CI'] !== 'true') ctx.skip();
+    throw err;
+  }
+  const auth = `Basic ${Buffer.from(`${influxd.adminUser}:${influxd.adminPassword}`).toString('base64')}`;
+  for (const db of databases) {
+    await fetch(`${influxd.url}/query`, { method: 'POST', headers: { authorization: auth }, body: new URLSearchParams({ q: `CREATE DATABASE ${db}` }) });
+  }
+  return influxd;
 }

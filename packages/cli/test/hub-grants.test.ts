@@ -6,9 +6,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startInfluxdbLocal } from '@tessera/influxdb-local';
-import { freePort, InfluxdMissingError, type RunningInfluxd, startInfluxd } from '@tessera/testing';
+import { freePort, type RunningInfluxd } from '@tessera/testing';
 import { rawLeaseClient, type RawLeaseClient } from '../../token-lease/test/raw-lease-client.js';
-import { type Running, start, tessera } from './cli-helpers.js';
+import { ownInfluxd, type Running, start, tessera } from './cli-helpers.js';
 
 /** HTTP status of a 1.x request with a lease's `username:password` as Basic auth. */
 async function with1x(url: string, credential: string, path: string, init: RequestInit = {}): Promise<number> {
@@ -30,16 +30,7 @@ describe('tessera hub grants and quotas (influxdb-v1 on a real influxd, raw ws c
   let peer: RawLeaseClient;
 
   before(async function () {
-    try {
-      influxd = await startInfluxd();
-    } catch (err) {
-      if (err instanceof InfluxdMissingError && process.env['CI'] !== 'true') this.skip();
-      throw err;
-    }
-    const auth = `Basic ${Buffer.from(`${influxd.adminUser}:${influxd.adminPassword}`).toString('base64')}`;
-    for (const db of ['metrics', 'reports', 'secrets']) {
-      await fetch(`${influxd.url}/query`, { method: 'POST', headers: { authorization: auth }, body: new URLSearchParams({ q: `CREATE DATABASE ${db}` }) });
-    }
+    influxd = await ownInfluxd(this, ['metrics', 'reports', 'secrets']);
     dir = mkdtempSync(join(tmpdir(), 'tessera-grants-'));
     const config = join(dir, 'hub.yaml');
     writeFileSync(config, 'grants:\n  - bucket: reports\n    actions: [read]\n');

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { freePort, InfluxdMissingError, type RunningInfluxd, startInfluxd } from '@tessera/testing';
-import { type Running, start, tessera } from './cli-helpers.js';
+import { freePort, type RunningInfluxd } from '@tessera/testing';
+import { ownInfluxd, type Running, start, tessera } from './cli-helpers.js';
 
 /** HTTP status of a 1.x /write with a lease's `username:password` as Basic auth. */
 async function write1x(url: string, credential: string): Promise<number> {
@@ -19,14 +19,7 @@ describe('tessera hub --cloud influxdb-v1 (a real influxd)', function () {
   let url: string;
 
   before(async function () {
-    try {
-      influxd = await startInfluxd();
-    } catch (err) {
-      if (err instanceof InfluxdMissingError && process.env['CI'] !== 'true') this.skip();
-      throw err;
-    }
-    const auth = `Basic ${Buffer.from(`${influxd.adminUser}:${influxd.adminPassword}`).toString('base64')}`;
-    await fetch(`${influxd.url}/query`, { method: 'POST', headers: { authorization: auth }, body: new URLSearchParams({ q: 'CREATE DATABASE metrics' }) });
+    influxd = await ownInfluxd(this, ['metrics']);
     const port = await freePort();
     hub = await start(
       ['hub', '--cloud', 'influxdb-v1', '--influx-url', influxd.url, '--influx-bucket', 'metrics', '--listen', `127.0.0.1:${port}`, '--insecure', '--log-level', 'silent'],
