@@ -22,7 +22,8 @@ export function nodeCommand(): Command {
       const { host, port } = parseListen(opts.listen);
       const logger = consoleLogger('info');
       const node = new Node({ name: 'tessera', logger });
-      const transport = new WebSocketTransport(node);
+      // no hops for peers: anyone who reaches the node could make it dial any address (or relay a channel's plaintext)
+      const transport = new WebSocketTransport(node, { forwarding: false });
       await node.startWorker('echo', echoWorker);
       const identity = opts.identity === undefined ? Ed25519Identity.generate() : await loadOrCreateIdentity(opts.identity);
       const trust = opts.trust.length > 0 ? trustIdentifiers(opts.trust) : trustEveryone(logger);

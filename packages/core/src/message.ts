@@ -8,6 +8,11 @@ export interface LocalInfo {
   readonly identity?: string;
   /** The attributes of the channel peer's valid credentials (docs/protocol.md §6); set only with `identity`. */
   readonly attributes?: Readonly<Record<string, string>>;
+  /**
+   * Set by a secure channel end made with `forwarding: true`: what its peer sent may go on to
+   * other peers (a connection's address accepts a message with an `identity` only then).
+   */
+  readonly forwardable?: boolean;
 }
 
 /** A routed message: where it still has to go, how to answer, and its bytes. */

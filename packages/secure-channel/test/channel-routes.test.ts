@@ -57,6 +57,35 @@ describe('secure channels through hops and reconnects (docs/protocol.md §5)', f
     for (const m of relayed) expect(Buffer.from(m.payload).indexOf(Buffer.from('7f3a9c'))).to.equal(-1);
   });
 
+  for (const forwarding of [false, true]) {
+    it(`${forwarding ? 'hands' : 'never hands'} a peer's plaintext to another peer's connection address when the channel end ${forwarding ? 'forwards' : 'does not forward'} (the transport forwards either way)`, async () => {
+      const v = makeNode('V', { ws: { forwarding: true } });
+      await v.node.startWorker('echo', echoWorker);
+      await startSecureChannelListener(v.node, { identity: v.identity, trust: anyone, forwarding });
+      const vPort = (await v.transport.listen()).port;
+      // W is another peer of V's, with a worker that must not get A's plaintext unless V's channel end forwards
+      const w = makeNode('W');
+      const inbox = new Inbox();
+      await w.node.startWorker('inbox', inbox.worker);
+      await w.node.request(route({ type: WS, value: `127.0.0.1:${vPort}` }, 'echo'), 'hello');
+      const toW = v.transport.connections().find((c) => c.direction === 'incoming')!.name;
+
+      const a = makeNode('A');
+      const channel = await createSecureChannel(a.node, route({ type: WS, value: `127.0.0.1:${vPort}` }, 'secure_channel'), { identity: a.identity, trust: anyone });
+      a.node.send([channel.address, local(toW), local('inbox')], 'plaintext for W');
+      // the channel delivers in order: once echo answered, the message before it was handled
+      await a.node.request([channel.address, local('echo')], 'after');
+      if (forwarding) {
+        await inbox.count(1);
+        expect(fromUtf8(inbox.messages[0]!.payload)).to.equal('plaintext for W');
+      } else {
+        expect(v.node.stats().dropped['access_denied']).to.equal(1);
+        await w.node.request(route({ type: WS, value: `127.0.0.1:${vPort}` }, 'echo'), 'flush');
+        expect(inbox.messages).to.have.length(0);
+      }
+    });
+  }
+
   it('survives the initiator’s reconnect: the responder adopts the newest authenticated return route', async () => {
     const r = makeNode('responder');
     await r.node.startWorker('echo', echoWorker);

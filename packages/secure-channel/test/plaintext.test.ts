@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { local, route, ws } from '@tessera/core';
-import { decodePlaintext, encodePlaintext, InvalidPlaintextError, type Plaintext } from '@tessera/secure-channel';
+import { decodePlaintext, encodePlaintext, InvalidPlaintextError, MAX_BATCH_MESSAGES, type Plaintext } from '@tessera/secure-channel';
 import { Packr } from 'msgpackr';
 
 const packr = new Packr({ useRecords: false });
@@ -59,5 +59,15 @@ describe('channel plaintexts (docs/protocol.md §5)', () => {
     expect(() => decodePlaintext(withTrailer)).to.throw(InvalidPlaintextError).with.property('message').that.does.not.include('SECRET');
     expect(() => decodePlaintext(Buffer.from([0xc1]))).to.throw(InvalidPlaintextError);
     expect(() => decodePlaintext(Buffer.alloc(0))).to.throw(InvalidPlaintextError);
+  });
+});
+
+describe('batch bounds', () => {
+  it('refuses a batch of more than MAX_BATCH_MESSAGES messages (one ciphertext must not stall the receiver)', () => {
+    const one = [[[0, 'n']], [], Buffer.alloc(0)];
+    const ok = encodePlaintext({ kind: 'batch', messages: Array.from({ length: MAX_BATCH_MESSAGES }, () => ({ onward: [{ type: 0, value: 'n' }], return: [], payload: new Uint8Array(0) })) });
+    expect(decodePlaintext(ok)).to.have.property('kind', 'batch');
+    const tooMany = Buffer.from(packr.pack([3, Array.from({ length: MAX_BATCH_MESSAGES + 1 }, () => one)]));
+    expect(() => decodePlaintext(tooMany)).to.throw(/at most/);
   });
 });

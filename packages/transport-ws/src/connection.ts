@@ -82,7 +82,7 @@ export class Connection {
         return true;
       },
       // relaying one peer's message to another peer is forwarding, whichever way it is addressed
-      { incoming: options.forwarding ? IncomingAccess.any : notFromOtherPeers(name) },
+      { incoming: options.forwarding ? notFromUnforwardableChannels : notFromOtherPeers(name) },
     );
   }
 
@@ -233,6 +233,12 @@ export class Connection {
 }
 
 /** Lets in messages from this node and from the connection's own peer, not from a peer on another connection. */
+/**
+ * With forwarding on: any peer over a connection, but a message a secure channel delivered only
+ * if that channel end forwards (its plaintext must never leave for another peer otherwise).
+ */
+const notFromUnforwardableChannels: IncomingAccess = IncomingAccess.where((msg) => msg.local.identity === undefined || msg.local.forwardable === true);
+
 function notFromOtherPeers(name: string): IncomingAccess {
   // a message a secure channel delivered came from a remote peer too (it carries the peer's identity)
   return IncomingAccess.where((msg) => msg.local.identity === undefined && (msg.local.connection === undefined || msg.local.connection === name));

@@ -208,6 +208,8 @@ export class ChannelEnd {
   }
 
   private infoOf(admission: Admission): LocalInfo {
-    return Object.freeze({ identity: this.peer.identifier, attributes: admission.attributes });
+    const info: LocalInfo = { identity: this.peer.identifier, attributes: admission.attributes };
+    // a connection's address is LOCAL too: only an end that forwards may hand its peer's messages to another peer
+    return Object.freeze(this.options.forwarding ? { ...info, forwardable: true } : info);
   }
 }

@@ -3,6 +3,9 @@ import { InvalidPlaintextError } from '../errors.js';
 import { isCredentialList, MAX_CREDENTIALS, MAX_CREDENTIAL_LENGTH } from '../handshake/payload.js';
 import { asBuffer, pack, unpackOrUndefined } from '../msgpack.js';
 
+/** Messages one batch (kind 3) may hold; a sender flushes before this many (this implementation: 512). */
+export const MAX_BATCH_MESSAGES = 1_024;
+
 /** Plaintext kinds of docs/protocol.md §5. */
 export const MESSAGE = 0;
 export const CLOSE = 1;
@@ -61,6 +64,8 @@ export function decodePlaintext(bytes: Uint8Array): Plaintext {
   if (kind === BATCH && value.length === 2) {
     const items: unknown = value[1];
     if (!Array.isArray(items)) throw new InvalidPlaintextError('a batch holds an array of messages');
+    // one ciphertext must not make the receiver route without end in one turn of its loop
+    if (items.length > MAX_BATCH_MESSAGES) throw new InvalidPlaintextError(`a batch holds at most ${MAX_BATCH_MESSAGES} messages`);
     return { kind: 'batch', messages: items.map(messageOf) };
   }
   throw new InvalidPlaintextError('unknown plaintext kind or wrong number of items');
