@@ -12,6 +12,8 @@ import { partyFor } from './party-cache.js';
 
 /** Ciphertexts a channel end holds while its trust check finishes: at most the bytes of one WebSocket message. */
 const MAX_BACKLOG_BYTES = 1024 * 1024;
+/** ... and at most this many of them (an empty payload costs no bytes but still holds a message and its routes). */
+const MAX_BACKLOG_MESSAGES = 1_024;
 
 /** Options of startSecureChannelListener. */
 export interface SecureChannelListenerOptions {
@@ -106,7 +108,7 @@ export async function startSecureChannelListener(node: Node, options: SecureChan
       if (state === 'finishing') {
         // ciphertexts the initiator sent right after message 3 wait for the trust check, up to a bound
         // (all that one socket read brought arrives before the check's promise settles): bounded by bytes
-        if (backlogBytes + msg.payload.length <= MAX_BACKLOG_BYTES) {
+        if (backlogBytes + msg.payload.length <= MAX_BACKLOG_BYTES && backlog.length < MAX_BACKLOG_MESSAGES) {
           backlog.push(msg);
           backlogBytes += msg.payload.length;
         } else drops.add('backlog_full');
