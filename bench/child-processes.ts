@@ -83,3 +83,10 @@ export async function hubProcess(influxUrl: string, token: string): Promise<Chil
   );
   return { ...handle(child, `ws://127.0.0.1:${port}`), port };
 }
+
+/** `tessera node` (a secure-channel listener trusting everyone, and echo) in a process of its own; url is its ws:// address. */
+export async function secureNodeProcess(): Promise<ChildServer & { port: number }> {
+  const { child, match } = await startChild('packages/cli/dist/bin.js', ['node', '--listen', '127.0.0.1:0'], {}, /listening on ws:\/\/127\.0\.0\.1:(\d+)/);
+  const port = Number(match[1]);
+  return { ...handle(child, `ws://127.0.0.1:${port}`), port };
+}

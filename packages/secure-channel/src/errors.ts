@@ -16,6 +16,14 @@ export class CredentialError extends SecureChannelError {
 /** A Noise handshake message failed to decrypt, was malformed, or came out of turn; the handshake is over. */
 export const HandshakeFailedError = defineError('HandshakeFailedError', 'HANDSHAKE_FAILED', SecureChannelError);
 export type HandshakeFailedError = InstanceType<typeof HandshakeFailedError>;
+/**
+ * A handshake message did not authenticate (or was malformed) and was dropped
+ * unread: the handshake's state is as before it, and it waits on for the genuine
+ * message. Only a party that holds the handshake's keys can write one that
+ * authenticates, so a forgery cannot end someone else's handshake.
+ */
+export const HandshakeMessageRejectedError = defineError('HandshakeMessageRejectedError', 'HANDSHAKE_MESSAGE_REJECTED', SecureChannelError);
+export type HandshakeMessageRejectedError = InstanceType<typeof HandshakeMessageRejectedError>;
 /** A handshake message (or the payload given to one) exceeds the 65,535-byte limit. */
 export const MessageTooLargeError = defineError('MessageTooLargeError', 'MESSAGE_TOO_LARGE', SecureChannelError);
 export type MessageTooLargeError = InstanceType<typeof MessageTooLargeError>;

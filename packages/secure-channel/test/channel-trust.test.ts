@@ -120,6 +120,29 @@ describe('secure channel trust, credentials and limits (docs/protocol.md §5–6
     expect(half.some((name) => addresses.hasLocal(name))).to.equal(false);
   });
 
+  it('one connection holds at most its share of half-open handshakes; another connection still gets a place', async () => {
+    const r = makeNode('hub');
+    const listener = await startSecureChannelListener(r.node, { identity: r.identity, trust: anyone, maxHandshakes: 10, maxHandshakesPerConnection: 2 });
+    const port = (await r.transport.listen()).port;
+    const flood = async (name: string, n: number): Promise<Inbox> => {
+      const i = makeNode(name);
+      const party = await createLocalParty({ signer: i.identity });
+      const inbox = new Inbox();
+      await i.node.startWorker('half', inbox.worker);
+      for (let k = 0; k < n; k++) {
+        i.node.send(route(`3#127.0.0.1:${port}`, 'secure_channel'), new InitiatorHandshake(party, trustAnyPeer).start(), { returnRoute: [local('half')] });
+      }
+      return inbox;
+    };
+    const greedy = await flood('greedy', 5);
+    await waitUntil('the per-connection bound to drop three', () => listener.stats().dropped.handshake_limit === 3);
+    await greedy.count(2);
+    const other = await flood('other', 1);
+    await other.count(1);
+    expect(listener.stats()).to.deep.include({ handshakes: 3 });
+    expect(greedy.messages).to.have.length(2);
+  });
+
   it('trusting everyone warns loudly', () => {
     const warnings: string[] = [];
     const logger = { debug() {}, info() {}, error() {}, warn: (_f: object, m: string) => void warnings.push(m), child: () => logger };

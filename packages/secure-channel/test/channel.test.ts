@@ -4,7 +4,9 @@ import {
   ChannelClosedError,
   createSecureChannel,
   Ed25519Identity,
-  HandshakeFailedError,
+  createLocalParty,
+  HandshakeTimeoutError,
+  InitiatorHandshake,
   identifierOf,
   startSecureChannelListener,
   trustIdentifiers,
@@ -80,23 +82,50 @@ describe('secure channels over WebSocket (docs/protocol.md §5)', function () {
     expect(channel.isOpen).to.equal(true); // the initiator cannot know; its messages are dropped unread
   });
 
-  it('ends the handshake when message 2 is tampered with in flight', async () => {
+  it('drops a tampered message 2 unread and finishes with the genuine one; only a tampered one times out', async () => {
     const tap = new Tap();
     const r = await responder({ tap });
     const original = tap.worker;
-    // flip a byte of what goes back to the initiator (message 2)
+    let mode: 'forge, then pass' | 'pass' | 'only forge' = 'forge, then pass';
+    // what goes back to the initiator: message 2 as a copy with a flipped byte first, then the genuine one; later, only forgeries
     await r.node.stopWorker('tap');
     await r.node.startWorker('tap', (ctx, msg: Message) => {
-      if (msg.onward.length === 3) {
+      if (msg.onward.length === 3 && mode !== 'pass') {
         const bytes = Uint8Array.from(msg.payload);
         bytes[bytes.length - 1]! ^= 1;
-        return ctx.forward({ ...msg, payload: bytes });
+        ctx.forward({ ...msg, payload: bytes });
+        if (mode === 'forge, then pass') ctx.forward(msg);
+        if (mode === 'forge, then pass') mode = 'pass';
+        return;
       }
       return original(ctx, msg);
     });
     const i = makeNode('initiator');
-    const err = await createSecureChannel(i.node, r.toListener, { identity: i.identity, trust: anyone }).catch((e: unknown) => e);
-    expect(err).to.be.instanceOf(HandshakeFailedError);
+    const channel = await createSecureChannel(i.node, r.toListener, { identity: i.identity, trust: anyone });
+    expect(channel.stats().dropped.tampered).to.equal(1);
+    expect(fromUtf8((await i.node.request([channel.address, local('echo')], 'still fine')).payload)).to.equal('still fine');
+    mode = 'only forge';
+
+    const err = await createSecureChannel(i.node, r.toListener, { identity: i.identity, trust: anyone, timeout: 300 }).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(HandshakeTimeoutError);
+  });
+
+  it('drops a forged message 3 unread: the genuine one still opens the channel', async () => {
+    const r = await responder();
+    const i = makeNode('initiator');
+    const hello = new InitiatorHandshake(await createLocalParty({ signer: i.identity }), () => true);
+    const answer = new Inbox();
+    await i.node.startWorker('raw', answer.worker);
+    i.node.send(r.toListener, hello.start(), { returnRoute: [local('raw')] });
+    await answer.count(1);
+    const message2 = answer.messages[0]!;
+    const message3 = await hello.receive(message2.payload);
+    const forged = Buffer.from(message3);
+    forged[10]! ^= 1;
+    i.node.send(message2.return, forged, { returnRoute: [local('raw')] });
+    i.node.send(message2.return, message3, { returnRoute: [local('raw')] });
+    await waitUntil('the channel to open', () => r.listener.stats().channels === 1);
+    expect(r.listener.stats().dropped).to.include({ tampered: 1, handshake_failed: 0 });
   });
 
   it('drops tampered, replayed, too-old and truncated ciphertexts, accepts reordering within the window, and goes on', async () => {

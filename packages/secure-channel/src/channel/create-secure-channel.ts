@@ -1,5 +1,6 @@
 import { toRoute, type Address, type Message, type Node, type Route } from '@tessera/core';
-import { UntrustedPeerError } from '../errors.js';
+import { HandshakeMessageRejectedError, UntrustedPeerError } from '../errors.js';
+import type { Peer } from '../handshake/peer.js';
 import { InitiatorHandshake } from '../handshake/xx-handshake.js';
 import type { Signer } from '../identity/signer.js';
 import { MAX_MESSAGE_LENGTH } from '../noise/handshake-state.js';
@@ -67,8 +68,17 @@ export async function createSecureChannel(node: Node, route: Route | Address | s
         fail(new HandshakeFailedError('message 2 is larger than 65,535 bytes'));
         return true;
       }
+      let peer: Peer;
+      try {
+        peer = initiator.read(msg.payload);
+      } catch (err) {
+        // a forgery (it does not authenticate) is dropped and the genuine message 2 still counts
+        if (err instanceof HandshakeMessageRejectedError) drops.add('tampered');
+        else fail(err instanceof Error ? err : new HandshakeFailedError(String(err)));
+        return true;
+      }
       state = 'finishing';
-      initiator.receive(msg.payload).then(
+      initiator.accept(peer).then(
         (message3) => {
           if (state !== 'finishing') return;
           state = 'over';

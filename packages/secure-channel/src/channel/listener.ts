@@ -3,7 +3,8 @@ import { ResponderHandshake } from '../handshake/xx-handshake.js';
 import type { Signer } from '../identity/signer.js';
 import { MAX_MESSAGE_LENGTH } from '../noise/handshake-state.js';
 import type { TrustPolicy } from '../trust/trust-policy.js';
-import { UntrustedPeerError } from '../errors.js';
+import { HandshakeMessageRejectedError, UntrustedPeerError } from '../errors.js';
+import type { Peer } from '../handshake/peer.js';
 import { AdmissionCheck } from './admission-check.js';
 import { freshAddress } from './channel-address.js';
 import { ChannelDrops, type ChannelDropReason } from './channel-drops.js';
@@ -29,6 +30,12 @@ export interface SecureChannelListenerOptions {
   timeout?: number;
   /** Half-open handshakes held at once (default 1,024); further first messages are dropped and counted. */
   maxHandshakes?: number;
+  /**
+   * Half-open handshakes held at once for one connection (the transport
+   * connection message 1 came in on; local senders share one), default 256:
+   * one peer cannot take every half-open place alone.
+   */
+  maxHandshakesPerConnection?: number;
   /** Channels held at once (default 10,000); further first messages are dropped and counted. */
   maxChannels?: number;
   /** Batch what is queued in one turn of the event loop (default true). */
@@ -71,6 +78,9 @@ export async function startSecureChannelListener(node: Node, options: SecureChan
   const timeout = options.timeout ?? 10_000;
   const maxHandshakes = options.maxHandshakes ?? 1024;
   const maxChannels = options.maxChannels ?? 10_000;
+  const maxPerConnection = options.maxHandshakesPerConnection ?? 256;
+  /** Half-open handshakes by the connection message 1 came in on; an entry lives only while it has some. */
+  const perConnection = new Map<string, number>();
   const drops = new ChannelDrops();
   const halfOpen = new Set<(reason?: ChannelDropReason) => void>();
   const open = new Set<ChannelEnd>();
@@ -79,6 +89,9 @@ export async function startSecureChannelListener(node: Node, options: SecureChan
   const handshake = (first: Message): void => {
     if (first.payload.length > MAX_MESSAGE_LENGTH || first.return.length === 0) return drops.add('handshake_failed');
     if (halfOpen.size >= maxHandshakes || open.size >= maxChannels) return drops.add('handshake_limit');
+    const source = first.local.connection ?? '';
+    const fromSource = perConnection.get(source) ?? 0;
+    if (fromSource >= maxPerConnection) return drops.add('handshake_limit');
     const admission = new AdmissionCheck(options.trust, node.clock);
     const responder = new ResponderHandshake(party, admission.check);
     let message2: Uint8Array;
@@ -89,6 +102,13 @@ export async function startSecureChannelListener(node: Node, options: SecureChan
     }
     let state: 'waiting' | 'finishing' | 'over' = 'waiting';
     let end: ChannelEnd | undefined;
+    /** Gives back this handshake's half-open place. */
+    const release = (): void => {
+      halfOpen.delete(abort);
+      const left = (perConnection.get(source) ?? 1) - 1;
+      if (left > 0) perConnection.set(source, left);
+      else perConnection.delete(source);
+    };
     const backlog: Message[] = [];
     let backlogBytes = 0;
     /** Ends the handshake; counted when it has a reason (the listener stopping has none). */
@@ -96,7 +116,7 @@ export async function startSecureChannelListener(node: Node, options: SecureChan
       if (state === 'over') return;
       state = 'over';
       node.clock.clearTimeout(timer);
-      halfOpen.delete(abort);
+      release();
       decryptor.unregister();
       if (reason !== undefined) drops.add(reason);
     };
@@ -119,13 +139,22 @@ export async function startSecureChannelListener(node: Node, options: SecureChan
         abort('handshake_failed');
         return true;
       }
+      let peer: Peer;
+      try {
+        peer = responder.read(msg.payload);
+      } catch (err) {
+        // a forgery (it does not authenticate) is dropped and the genuine message 3 still counts
+        if (err instanceof HandshakeMessageRejectedError) drops.add('tampered');
+        else abort('handshake_failed');
+        return true;
+      }
       state = 'finishing';
-      responder.finish(msg.payload).then(
+      responder.admit(peer).then(
         (established) => {
           if (state !== 'finishing') return;
           state = 'over';
           node.clock.clearTimeout(timer);
-          halfOpen.delete(abort);
+          release();
           end = new ChannelEnd({
             node,
             established,
@@ -150,6 +179,7 @@ export async function startSecureChannelListener(node: Node, options: SecureChan
     const decryptor = freshAddress(node, 'sc.', receive);
     const timer = node.clock.setTimeout(() => abort('handshake_timeout'), timeout);
     halfOpen.add(abort);
+    perConnection.set(source, fromSource + 1);
     node.send(first.return, message2, { returnRoute: [decryptor.address] });
   };
 

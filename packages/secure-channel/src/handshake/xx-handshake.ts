@@ -1,4 +1,4 @@
-import { HandshakeFailedError, InvalidProofError, UntrustedPeerError } from '../errors.js';
+import { HandshakeFailedError, HandshakeMessageRejectedError, InvalidProofError, UntrustedPeerError } from '../errors.js';
 import { identifierOf } from '../identity/identifier.js';
 import { verifyStaticKeyProof } from '../identity/static-proof.js';
 import { HandshakeState } from '../noise/handshake-state.js';
@@ -33,11 +33,19 @@ export class InitiatorHandshake {
     return this.noise.writeMessage(EMPTY);
   }
 
-  /** Reads message 2, checks the responder's proof and trust, and returns message 3. */
-  async receive(message2: Uint8Array): Promise<Uint8Array> {
+  /**
+   * Reads message 2 and checks the responder's proof: the responder, then
+   * `accept` it. A message 2 that does not authenticate throws
+   * HandshakeMessageRejectedError and changes nothing: the genuine one may follow.
+   */
+  read(message2: Uint8Array): Peer {
+    return readPeer(this.step, this.noise, message2);
+  }
+
+  /** Checks the responder read from message 2 against our trust policy and returns message 3. */
+  async accept(peer: Peer): Promise<Uint8Array> {
     this.step.begin();
     try {
-      const peer = peerOf(this.noise, this.noise.readMessage(message2));
       await checkTrust(this.trust, peer);
       const message3 = this.noise.writeMessage(ourPayload(this.local));
       this.established = establish(this.noise, peer);
@@ -47,6 +55,11 @@ export class InitiatorHandshake {
     } finally {
       this.step.end();
     }
+  }
+
+  /** Reads message 2, checks the responder's proof and trust, and returns message 3. */
+  async receive(message2: Uint8Array): Promise<Uint8Array> {
+    return this.accept(this.read(message2));
   }
 
   /** The channel, once message 3 has been written. */
@@ -83,11 +96,20 @@ export class ResponderHandshake {
     }
   }
 
-  /** Reads message 3, checks the initiator's proof and trust, and returns the channel. */
-  async finish(message3: Uint8Array): Promise<EstablishedChannel> {
+  /**
+   * Reads message 3 and checks the initiator's proof: the initiator, then
+   * `admit` it. A message 3 that does not authenticate (only the initiator can
+   * write one that does) throws HandshakeMessageRejectedError and changes
+   * nothing: the genuine one may follow.
+   */
+  read(message3: Uint8Array): Peer {
+    return readPeer(this.step, this.noise, message3);
+  }
+
+  /** Checks the initiator read from message 3 against our trust policy and returns the channel. */
+  async admit(peer: Peer): Promise<EstablishedChannel> {
     this.step.begin();
     try {
-      const peer = peerOf(this.noise, this.noise.readMessage(message3));
       await checkTrust(this.trust, peer);
       return establish(this.noise, peer);
     } catch (err) {
@@ -95,6 +117,26 @@ export class ResponderHandshake {
     } finally {
       this.step.end();
     }
+  }
+
+  /** Reads message 3, checks the initiator's proof and trust, and returns the channel. */
+  async finish(message3: Uint8Array): Promise<EstablishedChannel> {
+    return this.admit(this.read(message3));
+  }
+}
+
+/** The peer of the next handshake message; one that does not authenticate is dropped without a trace. */
+function readPeer(step: Steps, noise: HandshakeState, message: Uint8Array): Peer {
+  step.begin();
+  try {
+    const payload = noise.tryReadMessage(message);
+    if (payload === undefined) throw new HandshakeMessageRejectedError('a handshake message did not authenticate; it was dropped');
+    return peerOf(noise, payload);
+  } catch (err) {
+    if (err instanceof HandshakeMessageRejectedError) throw err;
+    throw step.fail(err);
+  } finally {
+    step.end();
   }
 }
 

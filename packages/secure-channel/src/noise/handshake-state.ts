@@ -156,6 +156,28 @@ export class HandshakeState {
     return payload;
   }
 
+  /**
+   * ReadMessage, except that a message that does not authenticate, is
+   * malformed or has a bad key leaves the state as it was (not failed) and
+   * gives undefined: for a party that must not let a forged message end its
+   * handshake. Out of turn, or after a failure, it throws as readMessage does.
+   */
+  tryReadMessage(message: Uint8Array): Uint8Array | undefined {
+    this.checkTurn(false);
+    if (message.length > MAX_MESSAGE_LENGTH) return undefined;
+    const symmetric = this.symmetric.save();
+    const { re, rs } = this;
+    try {
+      return this.readMessage(message);
+    } catch {
+      this.symmetric.restore(symmetric);
+      this.re = re;
+      this.rs = rs;
+      this.failed = false;
+      return undefined;
+    }
+  }
+
   private mixPreMessage(tokens: readonly ('e' | 's')[], mine: boolean): void {
     for (const token of tokens) {
       const key = mine

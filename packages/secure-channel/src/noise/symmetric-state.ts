@@ -1,12 +1,21 @@
 import { CipherState } from './cipher-state.js';
+import type { ChaChaPolyKey } from './chachapoly.js';
 import { HandshakeFailedError } from '../errors.js';
 import { HASH_LENGTH, hkdf2, sha256 } from './hash.js';
 
 const EMPTY = new Uint8Array(0);
 
+/** What a SymmetricState holds, to go back to it (Noise's keys and hashes are replaced, never changed in place). */
+export interface SymmetricSnapshot {
+  readonly ck: Buffer;
+  readonly h: Buffer;
+  readonly k: ChaChaPolyKey | undefined;
+  readonly n: number;
+}
+
 /** The SymmetricState of the Noise spec (rev. 34 §5.2), for SHA-256 and ChaChaPoly. */
 export class SymmetricState {
-  private readonly cipher = new CipherState();
+  private cipher = new CipherState();
   private ck: Buffer;
   private h: Buffer;
 
@@ -20,6 +29,19 @@ export class SymmetricState {
       this.h = sha256(name);
     }
     this.ck = this.h;
+  }
+
+  /** The state now, for `restore`. */
+  save(): SymmetricSnapshot {
+    return { ck: this.ck, h: this.h, k: this.cipher.key, n: this.cipher.nonce };
+  }
+
+  /** Goes back to a saved state. */
+  restore(snapshot: SymmetricSnapshot): void {
+    this.ck = snapshot.ck;
+    this.h = snapshot.h;
+    this.cipher = new CipherState(snapshot.k);
+    this.cipher.setNonce(snapshot.n);
   }
 
   /** MixKey(input_key_material). */
