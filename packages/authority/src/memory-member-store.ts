@@ -49,7 +49,7 @@ class MemoryMemberStore implements MemberStore {
   async addToken(token: TokenRecord, now: number): Promise<void> {
     checkTokenHash(token.hash);
     await this.init();
-    if (this.tokens.size >= this.limits.maxTokens) this.purgeExpired(now);
+    this.purgeExpired(now);
     if (this.tokens.size >= this.limits.maxTokens) throw new AuthorityQuotaError(`${this.limits.maxTokens} bootstrap tokens are outstanding`);
     this.tokens.set(token.hash, { ...token, attributes: copyAttributes(token.attributes) });
     await this.persist();

@@ -51,7 +51,7 @@ describe('redisMemberStore', function () {
     try {
       const keys = (await raw.keys('*')).sort();
       expect(keys).to.deep.equal([`${prefix}member-ids`, `${prefix}members`, `${prefix}token:${redeemed.record.hash}`, `${prefix}tokens`].sort());
-      const dump = JSON.stringify([await raw.hgetall(`${prefix}token:${redeemed.record.hash}`), await raw.hgetall(`${prefix}members`), await raw.zrange(`${prefix}tokens`, 0, -1)]);
+      const dump = JSON.stringify([await raw.hgetall(`${prefix}token:${redeemed.record.hash}`), await raw.hgetall(`${prefix}members`), await raw.zrange(`${prefix}tokens`, 0, '-1')]);
       expect(dump).not.to.include(redeemed.token);
       expect(await raw.hget(`${prefix}token:${redeemed.record.hash}`, 'uses')).to.equal('1');
       expect(await raw.pttl(`${prefix}token:${redeemed.record.hash}`)).to.be.within(1, 60_000);
