@@ -168,7 +168,12 @@ for (const kind of stores) {
       expect(made.result).to.equal('success');
       const party = await device.channel(Ed25519Identity.generate());
       expect((await party.ask({ action: 'enroll', token: made['token'] })).result).to.equal('success');
-      expect(((await admin.ask({ action: 'members' }))['members'] as unknown[]).length).to.equal(2);
+      const listed = (await admin.ask({ action: 'members' }))['members'] as Array<{ identifier: string }>;
+      expect(listed.map((m) => m.identifier)).to.deep.equal([admin.identifier, party.identifier].sort());
+      // a page after the first member holds the second only
+      const rest = await admin.ask({ action: 'members', after: listed[0]!.identifier });
+      expect((rest['members'] as Array<{ identifier: string }>).map((m) => m.identifier)).to.deep.equal([listed[1]!.identifier]);
+      expect(rest).not.to.have.property('next');
     });
 
     it('remove ends a membership at once and emits removed; the identity gets no more credentials', async () => {
