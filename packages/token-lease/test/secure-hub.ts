@@ -13,6 +13,8 @@ export interface SecureHub {
   members: Map<string, MemberStanding>;
   /** How often the hub asked. */
   lookups(): number;
+  /** While true, asking fails as a member store that cannot be reached would. */
+  storeDown: boolean;
   /** The hub's identifier (devices trust only it). */
   identifier: string;
   close(): Promise<void>;
@@ -24,13 +26,15 @@ export async function startSecureHub(options: Parameters<typeof startHub>[0] = {
   let lookups = 0;
   const membership = async (identifier: string) => {
     lookups++;
+    if (hub.storeDown) throw new Error('connect ECONNREFUSED redis://:secret-password@127.0.0.1:1');
     return members.get(identifier);
   };
   const fx = await startHub({ ...options, worker: { ...options.worker, membership } });
   const identity = Ed25519Identity.generate();
   // any identity may open a channel: being a member is what the lease worker asks
   const listener = await startSecureChannelListener(fx.hub, { identity, trust: trustFunction(() => true) });
-  return { fx, members, lookups: () => lookups, identifier: listener.identifier, close: () => fx.close() };
+  const hub: SecureHub = { fx, members, lookups: () => lookups, storeDown: false, identifier: listener.identifier, close: () => fx.close() };
+  return hub;
 }
 
 export interface SecureDevice {

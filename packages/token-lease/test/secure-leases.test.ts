@@ -75,6 +75,21 @@ describe('token_lease on a secure hub: leases owned by identity (secure channels
     }
   });
 
+  it('answers unavailable while membership cannot be checked, without what the store said, and serves again after', async () => {
+    hub = await startSecureHub();
+    const device = await member();
+    hub.storeDown = true;
+    const r = await device.call({ action: 'create', request_id: 'd' });
+    expect(r).to.deep.equal({
+      result: 'failure',
+      code: 'unavailable',
+      message: "membership unavailable: this caller's membership could not be checked (Error); try again later",
+      request_id: 'd',
+    });
+    hub.storeDown = false;
+    expect((await device.call({ action: 'create' })).result).to.equal('success');
+  });
+
   it("shows a member only its own leases: another's is not_found word for word, its list is empty; an admin sees and revokes all", async () => {
     hub = await startSecureHub();
     const a = await member();
