@@ -95,9 +95,10 @@ export class TokenLeaseWorker implements Worker {
     let outcome: ReturnType<FairScheduler['submit']>;
     if (this.membership !== undefined && identity !== undefined) {
       // membership is asked in the job, so that what waits for it is bounded by the owner's queue;
-      // whether the caller is an admin is not known before, so admins share the per-owner limits here
+      // whether the membership makes it an admin is not known before: only those `admins` lists skip the per-owner limits
       const membership = this.membership;
-      outcome = this.scheduler.submit(identity, () => this.answer(ctx, msg, () => this.memberCaller(membership, identity), request));
+      const listed = this.admins.has(identity) || this.admins.has('*');
+      outcome = this.scheduler.submit(identity, () => this.answer(ctx, msg, () => this.memberCaller(membership, identity), request), listed);
     } else {
       const caller = this.callerOf(msg);
       outcome = this.scheduler.submit(caller.owner, () => this.answer(ctx, msg, () => caller, request), caller.admin);
