@@ -24,16 +24,21 @@ export class ActiveLeases {
   private recent = new Map<string, string>();
 
   constructor(
+    /** The limit of an owner whose `reserve` names none. */
     private readonly max: number,
     /** Whether storage still holds a lease. */
     private readonly stored: (leaseId: string) => Promise<boolean>,
   ) {}
 
-  /** Holds a place for a create by `owner`, or throws QuotaExceededError when it has `max` leases and creates under way. */
-  async reserve(owner: string): Promise<Reservation> {
-    if (!this.hasRoom(owner)) {
+  /**
+   * Holds a place for a create by `owner`, or throws QuotaExceededError when it
+   * has `max` leases and creates under way (`max`: this owner's limit, by
+   * default the one given at construction).
+   */
+  async reserve(owner: string, max = this.max): Promise<Reservation> {
+    if (!this.hasRoom(owner, max)) {
       await this.check(owner);
-      if (!this.hasRoom(owner)) throw new QuotaExceededError(`at most ${this.max} active leases per caller`);
+      if (!this.hasRoom(owner, max)) throw new QuotaExceededError(`at most ${max} active leases per caller`);
     }
     this.pending.set(owner, (this.pending.get(owner) ?? 0) + 1);
     let open = true;
@@ -84,8 +89,8 @@ export class ActiveLeases {
     return (this.held.get(owner)?.size ?? 0) + (this.pending.get(owner) ?? 0);
   }
 
-  private hasRoom(owner: string): boolean {
-    return this.count(owner) < this.max;
+  private hasRoom(owner: string, max: number): boolean {
+    return this.count(owner) < max;
   }
 
   private add(owner: string, leaseId: string): void {

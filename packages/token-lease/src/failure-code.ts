@@ -1,6 +1,6 @@
 import { describeError } from '@tessera/core';
 import { CloudNotFoundError, CloudUnavailableError, InvalidOptionsError, LeaseError, StorageUnavailableError } from './errors.js';
-import { HubBusyError, InvalidRequestError, LeaseNotFoundError, NotAllowedError, QuotaExceededError } from './service-errors.js';
+import { HubBusyError, InvalidRequestError, LeaseNotFoundError, MembershipUnavailableError, NotAllowedError, QuotaExceededError } from './service-errors.js';
 
 /** The `code` of a failure response (docs/protocol.md §4): what a program decides on. */
 export const FAILURE_CODES = ['invalid_request', 'not_found', 'not_allowed', 'quota_exceeded', 'unavailable', 'internal'] as const;
@@ -24,7 +24,7 @@ export function failureOf(err: unknown): Failure {
   if (err instanceof CloudNotFoundError) return { code: 'not_found', message: err.message };
   if (err instanceof NotAllowedError) return { code: 'not_allowed', message: err.message };
   if (err instanceof QuotaExceededError) return { code: 'quota_exceeded', message: err.message };
-  if (err instanceof HubBusyError) return { code: 'unavailable', message: err.message };
+  if (err instanceof HubBusyError || err instanceof MembershipUnavailableError) return { code: 'unavailable', message: err.message };
   if (err instanceof CloudUnavailableError) return { code: 'unavailable', message: `cloud unavailable: ${err.message}` };
   if (err instanceof StorageUnavailableError) return { code: 'unavailable', message: `storage unavailable: ${err.message}` };
   if (err instanceof LeaseError) return { code: 'internal', message: err.message };

@@ -30,8 +30,8 @@ export interface LeaseGrant {
 }
 
 /**
- * Who gets what: the grant for a caller. Today the hub's configuration gives
- * everyone the same; a policy by identity attributes plugs in here.
+ * Who gets what: the grant for a caller (`staticGrant`: the same for everyone;
+ * lease policies by identity attributes: `policy/lease-decisions.ts`).
  */
 export type GrantPolicy = (caller: Caller) => LeaseGrant | Promise<LeaseGrant>;
 
@@ -46,10 +46,15 @@ export function privilegesOf(entries: readonly ResourceGrant[]): Privilege[] {
   return unique(entries.flatMap((e) => e.actions.map((access) => ({ resource: e.resource, access }))));
 }
 
+/** The grant of `defaults`, plus `extra` that a request may also name. */
+export function leaseGrant(defaults: readonly Privilege[], extra: readonly Privilege[] = []): LeaseGrant {
+  if (defaults.length === 0) throw new InvalidOptionsError('a grant needs at least one default privilege');
+  return { default: unique(defaults), allowed: unique([...defaults, ...extra]) };
+}
+
 /** A grant that is the same for every caller: `defaults`, plus `extra` that a request may also name. */
 export function staticGrant(defaults: readonly Privilege[], extra: readonly Privilege[] = []): GrantPolicy {
-  if (defaults.length === 0) throw new InvalidOptionsError('a grant needs at least one default privilege');
-  const grant: LeaseGrant = { default: unique(defaults), allowed: unique([...defaults, ...extra]) };
+  const grant = leaseGrant(defaults, extra);
   return () => grant;
 }
 

@@ -11,6 +11,7 @@ export { FAILURE_CODES, failureOf, type Failure, type FailureCode } from './fail
 export {
   AccessSchema,
   decidePrivileges,
+  leaseGrant,
   privilegesOf,
   ResourceGrantSchema,
   staticGrant,
@@ -24,8 +25,30 @@ export {
 export { FairScheduler, type FairSchedulerLimits } from './fair-scheduler.js';
 export { CreateRateLimiter } from './create-rate.js';
 export { ActiveLeases, type Reservation } from './active-leases.js';
-export { LeaseService, DEFAULT_OWNER_QUOTAS, type OwnerQuotas, type Caller, type LeaseServiceEvents, type LeaseServiceOptions, type LeaseServiceStats } from './lease-service.js';
-export { TokenLeaseWorker, DEFAULT_WORKER_LIMITS, type TokenLeaseWorkerOptions } from './token-lease-worker.js';
+export { LeaseService, type Caller, type LeaseServiceEvents, type LeaseServiceOptions, type LeaseServiceStats } from './lease-service.js';
+export { DEFAULT_OWNER_QUOTAS, callerQuotasOf, type CallerQuotas, type OwnerQuotas } from './owner-quotas.js';
+export {
+  TokenLeaseWorker,
+  DEFAULT_WORKER_LIMITS,
+  SECURE_CHANNEL_REQUIRED,
+  type MemberStanding,
+  type MembershipLookup,
+  type TokenLeaseWorkerOptions,
+} from './token-lease-worker.js';
+export {
+  LeasePoliciesSchema,
+  LeasePolicySchema,
+  PolicyPrivilegeSchema,
+  PolicyQuotasSchema,
+  PolicyTtlSchema,
+  POLICY_LIMITS,
+  parseLeasePolicies,
+  type LeasePolicies,
+  type LeasePoliciesInput,
+  type LeasePolicy,
+  type LeasePolicyInput,
+} from './policy/policy-schema.js';
+export { leaseDecisions, type HubLeaseDefaults, type LeaseDecider, type LeaseDecision } from './policy/lease-decisions.js';
 export { LatenessRecorder } from './lateness.js';
 export { DEFAULT_REVOCATION_BACKOFF } from './revoker.js';
 export type { ExpirySchedulerOptions } from './expiry-scheduler.js';

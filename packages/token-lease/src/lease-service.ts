@@ -2,36 +2,35 @@ import { EventEmitter } from 'node:events';
 import { type Clock, describeError, type Logger, silentLogger, systemClock } from '@tessera/core';
 import pLimit from 'p-limit';
 import type { CloudService, CloudToken } from './cloud-service.js';
-import { CloudUnavailableError } from './errors.js';
+import { CloudUnavailableError, InvalidOptionsError } from './errors.js';
 import { ActiveLeases } from './active-leases.js';
 import { CreateRateLimiter } from './create-rate.js';
 import { ExpiryScheduler, type ExpirySchedulerOptions } from './expiry-scheduler.js';
 import { decidePrivileges, type GrantPolicy, type Privilege } from './grant.js';
 import { LatenessRecorder } from './lateness.js';
 import { type Lease, type LeaseRecord, toLease } from './lease.js';
+import { type CallerQuotas, callerQuotasOf, DEFAULT_OWNER_QUOTAS, type OwnerQuotas } from './owner-quotas.js';
+import type { LeaseDecider, LeaseDecision } from './policy/lease-decisions.js';
 import { Revoker } from './revoker.js';
 import { InvalidRequestError, LeaseNotFoundError, NotAllowedError, shownId } from './service-errors.js';
 import type { StorageService } from './storage-service.js';
 import { grantedTtl, type TtlPolicy } from './ttl-policy.js';
 
-/** Who is asking: the owner recorded on leases they create, and whether they may see everyone's. */
+export { DEFAULT_OWNER_QUOTAS, type OwnerQuotas } from './owner-quotas.js';
+
+/**
+ * Who is asking: the owner recorded on leases they create (on a secure hub the
+ * identifier of its identity), whether they may see everyone's, and the
+ * attributes lease policies match on (a member's, from the authority).
+ */
 export interface Caller {
   owner: string;
   admin: boolean;
+  attributes?: Readonly<Record<string, string>>;
 }
 
-/** Per-owner bounds on creating leases (admins are exempt). 0 turns a bound off. */
-export interface OwnerQuotas {
-  /** Leases an owner may hold at once, creates under way included (default 100). */
-  maxActiveLeases?: number;
-  /** Creates an owner may make per minute, as a token bucket: a burst of this many, then one every 60/n s (default 60). */
-  createsPerMinute?: number;
-  /** Owners whose create rate is remembered at most (default 100,000; an owner idle for a minute is forgotten sooner). */
-  maxRateOwners?: number;
-}
-
-/** Quotas when none are configured. */
-export const DEFAULT_OWNER_QUOTAS = { maxActiveLeases: 100, createsPerMinute: 60, maxRateOwners: 100_000 } as const;
+/** Rounds of `revokeAllOf` at most: each waits for the owner's creates under way, then revokes what they stored. */
+const REVOKE_ALL_ROUNDS = 8;
 
 export interface LeaseServiceOptions {
   cloud: CloudService;
@@ -45,6 +44,14 @@ export interface LeaseServiceOptions {
   grants?: GrantPolicy;
   /** Per-owner quotas (defaults: DEFAULT_OWNER_QUOTAS). */
   quotas?: OwnerQuotas;
+  /**
+   * Per-caller grant, TTL bounds and quotas (lease policies: `leaseDecisions`).
+   * With it, `grants` is not given (the decision's grant is the grant), and a
+   * caller it has no decision for may not create or renew (`not_allowed`);
+   * `policy` and `quotas` stay the hub's (the bounds of `quotas.maxRateOwners`
+   * and of the decider's defaults).
+   */
+  decisions?: LeaseDecider;
   clock?: Clock;
   logger?: Logger;
   scheduler?: Partial<ExpirySchedulerOptions>;
@@ -119,8 +126,12 @@ export class LeaseService extends EventEmitter<LeaseServiceEvents> {
   private unwatchLoss: (() => void) | undefined;
   private readonly orphanChecks = new Set<unknown>();
   private readonly grants: GrantPolicy | undefined;
+  private readonly decisions: LeaseDecider | undefined;
+  private readonly quotas: CallerQuotas;
   private readonly active: ActiveLeases | undefined;
   private readonly createRate: CreateRateLimiter | undefined;
+  /** Creates under way, by owner (at most as many as run at once): `revokeAllOf` waits for them. */
+  private readonly inFlight = new Map<string, Set<Promise<unknown>>>();
 
   constructor(options: LeaseServiceOptions) {
     super();
@@ -128,12 +139,21 @@ export class LeaseService extends EventEmitter<LeaseServiceEvents> {
     this.storage = options.storage;
     this.policy = options.policy;
     this.clock = options.clock ?? systemClock;
-    this.grants = options.grants;
-    const quotas = { ...DEFAULT_OWNER_QUOTAS, ...options.quotas };
-    if (quotas.maxActiveLeases > 0) {
-      this.active = new ActiveLeases(quotas.maxActiveLeases, async (id) => (await this.storage.get(id)) !== undefined);
+    if (options.grants !== undefined && options.decisions !== undefined) {
+      throw new InvalidOptionsError('give grants or decisions, not both: a decision holds the grant');
     }
-    if (quotas.createsPerMinute > 0) this.createRate = new CreateRateLimiter(quotas.createsPerMinute, this.clock, quotas.maxRateOwners);
+    this.decisions = options.decisions;
+    const decisions = this.decisions;
+    this.grants = decisions === undefined ? options.grants : (caller) => this.decisionFor(decisions, caller).grant;
+    this.quotas = callerQuotasOf(options.quotas);
+    // with decisions a caller's own quotas may be on where the hub's are off
+    const perCaller = decisions !== undefined;
+    if (this.quotas.maxActiveLeases > 0 || perCaller) {
+      this.active = new ActiveLeases(this.quotas.maxActiveLeases, async (id) => (await this.storage.get(id)) !== undefined);
+    }
+    if (this.quotas.createsPerMinute > 0 || perCaller) {
+      this.createRate = new CreateRateLimiter(this.quotas.createsPerMinute, this.clock, options.quotas?.maxRateOwners ?? DEFAULT_OWNER_QUOTAS.maxRateOwners);
+    }
     this.logger = options.logger ?? silentLogger;
     this.orphanGrace = options.orphanGrace ?? 30_000;
     this.reconcileEvery = options.reconcileEvery ?? 300_000;
@@ -273,22 +293,50 @@ export class LeaseService extends EventEmitter<LeaseServiceEvents> {
 
   /**
    * Creates a lease with the privileges the caller's grant allows (its default,
-   * or the subset the options name), within the caller's quotas.
+   * or the subset the options name), within the caller's TTL bounds and quotas.
    */
-  async create(caller: Caller, options: Record<string, unknown> & { ttl?: number | undefined }): Promise<Lease> {
+  create(caller: Caller, options: Record<string, unknown> & { ttl?: number | undefined }): Promise<Lease> {
+    const creating = this.createFor(caller, options);
+    // registered at once, before anything is awaited: `revokeAllOf` must see every create that has begun
+    let owned = this.inFlight.get(caller.owner);
+    if (owned === undefined) this.inFlight.set(caller.owner, (owned = new Set()));
+    const tracked = creating.catch(() => undefined);
+    owned.add(tracked);
+    void tracked.then(() => {
+      owned.delete(tracked);
+      if (owned.size === 0 && this.inFlight.get(caller.owner) === owned) this.inFlight.delete(caller.owner);
+    });
+    return creating;
+  }
+
+  private async createFor(caller: Caller, options: Record<string, unknown> & { ttl?: number | undefined }): Promise<Lease> {
+    const limits = this.limitsOf(caller);
     // the rate is taken first: every later step may cost the cloud or storage a request
-    if (!caller.admin) this.createRate?.take(caller.owner);
-    const ttl = grantedTtl(this.policy, options.ttl);
+    if (!caller.admin && limits.quotas.createsPerMinute > 0) this.createRate?.take(caller.owner, limits.quotas.createsPerMinute);
+    const ttl = grantedTtl(limits.ttl, options.ttl);
     const { ttl: _ttl, ...cloudOptions } = options;
     const privileges = await this.privilegesFor(caller, cloudOptions);
-    const reservation = caller.admin ? undefined : await this.active?.reserve(caller.owner);
+    const max = limits.quotas.maxActiveLeases;
+    const reservation = caller.admin || max <= 0 ? undefined : await this.active?.reserve(caller.owner, max);
     try {
-      const lease = await this.createLease(caller, ttl, cloudOptions, privileges);
+      const lease = await this.createLease(caller, limits.ttl, ttl, cloudOptions, privileges);
       reservation?.commit(lease.id);
       return lease;
     } finally {
       reservation?.cancel();
     }
+  }
+
+  /** The TTL bounds and quotas that bind a caller: the hub's, or its decision's (NotAllowedError when it has none). */
+  private limitsOf(caller: Caller): { ttl: TtlPolicy; quotas: CallerQuotas } {
+    if (this.decisions === undefined) return { ttl: this.policy, quotas: this.quotas };
+    return this.decisionFor(this.decisions, caller);
+  }
+
+  private decisionFor(decisions: LeaseDecider, caller: Caller): LeaseDecision {
+    const decision = decisions(caller);
+    if (decision === undefined) throw new NotAllowedError('no lease policy of this hub applies to this caller');
+    return decision;
   }
 
   /** The privileges a create gets: decided by the caller's grant, never by the request alone. */
@@ -303,6 +351,7 @@ export class LeaseService extends EventEmitter<LeaseServiceEvents> {
 
   private async createLease(
     caller: Caller,
+    policy: TtlPolicy,
     ttl: number,
     cloudOptions: Record<string, unknown>,
     privileges: Privilege[] | undefined,
@@ -318,9 +367,9 @@ export class LeaseService extends EventEmitter<LeaseServiceEvents> {
       ttl,
       issued: issued.toISOString(),
       expires: expires.toISOString(),
-      renewable: this.policy.renewable && lease.renewable,
+      renewable: policy.renewable && lease.renewable,
       owner: caller.owner,
-      maxExpires: new Date(now + this.policy.maxTtl).toISOString(),
+      maxExpires: new Date(now + policy.maxTtl).toISOString(),
     };
     try {
       await this.storage.save(record);
@@ -350,10 +399,12 @@ export class LeaseService extends EventEmitter<LeaseServiceEvents> {
   }
 
   async renew(caller: Caller, tokenId: string, requestedTtl: number | undefined): Promise<Lease> {
+    const limits = this.limitsOf(caller);
     const record = await this.owned(caller, tokenId);
     if (!record.renewable) throw new InvalidRequestError(`lease ${tokenId} is not renewable`);
     if (record.revocation !== undefined) throw new InvalidRequestError(`lease ${tokenId} is being revoked`);
-    const ttl = grantedTtl(this.policy, requestedTtl ?? record.ttl);
+    // without a ttl, the lease's own, brought within the caller's bounds (they may have changed since)
+    const ttl = grantedTtl(limits.ttl, requestedTtl ?? Math.min(Math.max(record.ttl, limits.ttl.minTtl), limits.ttl.maxTtl));
     const now = this.clock.now();
     if (Date.parse(record.expires) <= now) throw new InvalidRequestError(`lease ${tokenId} has expired and is being revoked`);
     const expiresAt = Math.min(now + ttl, Date.parse(record.maxExpires));
@@ -373,6 +424,26 @@ export class LeaseService extends EventEmitter<LeaseServiceEvents> {
     this.listing ??= this.storage.getAll().finally(() => (this.listing = undefined));
     const all = await this.listing;
     return all.filter((r) => caller.admin || r.owner === caller.owner).map(toLease);
+  }
+
+  /**
+   * Revokes every lease of `owner` (the hub calls it when a member is
+   * removed), those of creates under way when it is called included: it waits
+   * for them, then revokes what they stored. Returns how many were revoked
+   * now; a revocation that fails is retried by the hub, as at expiry, and is
+   * not counted.
+   */
+  async revokeAllOf(owner: string): Promise<number> {
+    let revoked = 0;
+    for (let round = 0; round < REVOKE_ALL_ROUNDS; round++) {
+      await Promise.all(this.inFlight.get(owner) ?? []);
+      const records = (await this.storage.getAll()).filter((r) => r.owner === owner);
+      const done = await pLimit(16).map(records, (record) => this.revoker.revoke(record, 'requested'));
+      revoked += done.filter(Boolean).length;
+      if (!this.inFlight.has(owner)) break;
+    }
+    if (revoked > 0) this.logger.info({ owner, revoked }, 'leases of an owner revoked');
+    return revoked;
   }
 
   /** Leases whose revocation failed and is being retried. */

@@ -37,3 +37,10 @@ export class HubBusyError extends defineError('HubBusyError', 'HUB_BUSY', LeaseE
     super(`hub unavailable: ${message}`);
   }
 }
+
+/** Whether a caller is a member could not be found out (the member store is down): try again later. */
+export class MembershipUnavailableError extends defineError('MembershipUnavailableError', 'MEMBERSHIP_UNAVAILABLE', LeaseError) {
+  constructor(message: string) {
+    super(`membership unavailable: ${message}`);
+  }
+}

@@ -4,16 +4,40 @@ import { failureOf } from './failure-code.js';
 import { parseLeaseRequest, type LeaseRequest } from './lease-request.js';
 import { failure, type LeaseResponse, success } from './lease-response.js';
 import type { Caller, LeaseService } from './lease-service.js';
-import { HubBusyError, QuotaExceededError } from './service-errors.js';
+import { HubBusyError, MembershipUnavailableError, NotAllowedError, QuotaExceededError } from './service-errors.js';
+
+/** Who an identity is on this hub (an authority's `membership`): its attributes and whether it is an admin. */
+export interface MemberStanding {
+  attributes: Readonly<Record<string, string>>;
+  admin: boolean;
+}
+
+/** Looks an identifier up: its standing now, or undefined when it is not a member. */
+export type MembershipLookup = (identifier: string) => Promise<MemberStanding | undefined>;
+
+/** The answer to a request that did not come through a secure channel, on a secure hub. */
+export const SECURE_CHANNEL_REQUIRED = 'a secure channel is required: this hub takes lease requests only through a secure channel (docs/protocol.md §5)';
 
 export interface TokenLeaseWorkerOptions {
   /**
-   * How a caller's identity becomes a lease owner: the authenticated identity
-   * when there is one; otherwise its connection (`connection`, the default) or
-   * one shared `anonymous` owner (`anonymous`, for development hubs).
+   * A secure hub (docs/protocol.md §4): the caller is the peer identity of the
+   * secure channel a request came through, and must be a member now (asked at
+   * every request). A request without an identity, or from one that is not a
+   * member, is `not_allowed`; a member's leases are owned by its identifier,
+   * whichever connection it uses. `owners` does not apply then.
+   */
+  membership?: MembershipLookup;
+  /**
+   * Without `membership`, how a caller becomes a lease owner: the authenticated
+   * identity when there is one; otherwise its connection (`connection`, the
+   * default) or one shared `anonymous` owner (`anonymous`, for development hubs).
    */
   owners?: 'connection' | 'anonymous';
-  /** Owners that see and act on every lease (and are exempt from the per-owner limits). */
+  /**
+   * Owners that see and act on every lease (and are exempt from the per-owner
+   * limits). With `membership`, admins are the identifiers listed here and those
+   * the membership says are admins.
+   */
   admins?: string[];
   /** Requests handled at once, over all owners (default 256). */
   concurrency?: number;
@@ -38,6 +62,7 @@ export const DEFAULT_WORKER_LIMITS: FairSchedulerLimits = { concurrency: 256, pe
 export class TokenLeaseWorker implements Worker {
   private readonly owners: 'connection' | 'anonymous';
   private readonly admins: ReadonlySet<string>;
+  private readonly membership: MembershipLookup | undefined;
   private readonly scheduler: FairScheduler;
 
   constructor(
@@ -45,6 +70,7 @@ export class TokenLeaseWorker implements Worker {
     options: TokenLeaseWorkerOptions = {},
   ) {
     this.owners = options.owners ?? 'connection';
+    this.membership = options.membership;
     this.admins = new Set(options.admins ?? []);
     this.scheduler = new FairScheduler({
       concurrency: options.concurrency ?? DEFAULT_WORKER_LIMITS.concurrency,
@@ -58,10 +84,25 @@ export class TokenLeaseWorker implements Worker {
   // owner's backlog never stands in front of another's request.
   handleMessage(ctx: Context, msg: Message): void {
     const parsed = this.parse(msg);
+    const identity = msg.local.identity;
+    if (this.membership !== undefined && identity === undefined) {
+      // nothing else is looked at, and nothing is queued: a secure hub serves secure channels only
+      const requestId = 'request' in parsed ? parsed.request.request_id : parsed.response.request_id;
+      return this.reply(ctx, msg, failure(failureOf(new NotAllowedError(SECURE_CHANNEL_REQUIRED)), requestId));
+    }
     if ('response' in parsed) return this.reply(ctx, msg, parsed.response);
-    const caller = this.callerOf(msg);
     const request = parsed.request;
-    const outcome = this.scheduler.submit(caller.owner, () => this.answer(ctx, msg, caller, request), caller.admin);
+    let outcome: ReturnType<FairScheduler['submit']>;
+    if (this.membership !== undefined && identity !== undefined) {
+      // membership is asked in the job, so that what waits for it is bounded by the owner's queue;
+      // whether the membership makes it an admin is not known before: only those `admins` lists skip the per-owner limits
+      const membership = this.membership;
+      const listed = this.admins.has(identity) || this.admins.has('*');
+      outcome = this.scheduler.submit(identity, () => this.answer(ctx, msg, () => this.memberCaller(membership, identity), request), listed);
+    } else {
+      const caller = this.callerOf(msg);
+      outcome = this.scheduler.submit(caller.owner, () => this.answer(ctx, msg, () => caller, request), caller.admin);
+    }
     if (outcome === 'key-full') {
       this.reply(ctx, msg, failure(failureOf(new QuotaExceededError('too many requests of this caller waiting')), request.request_id));
     } else if (outcome === 'full') {
@@ -78,7 +119,19 @@ export class TokenLeaseWorker implements Worker {
     return this.scheduler.stats();
   }
 
-  /** The owner a message's sender gets. */
+  /** The caller a member is now (NotAllowedError when it is not a member). */
+  private async memberCaller(membership: MembershipLookup, identifier: string): Promise<Caller> {
+    let standing: MemberStanding | undefined;
+    try {
+      standing = await membership(identifier);
+    } catch (err) {
+      throw new MembershipUnavailableError(`this caller's membership could not be checked (${describeError(err).name}); try again later`);
+    }
+    if (standing === undefined) throw new NotAllowedError('this identity is not a member of this hub');
+    return { owner: identifier, admin: standing.admin || this.admins.has(identifier) || this.admins.has('*'), attributes: standing.attributes };
+  }
+
+  /** The owner a message's sender gets on a hub without `membership`. */
   callerOf(msg: Message): Caller {
     const owner = msg.local.identity ?? (this.owners === 'connection' ? msg.local.connection : undefined) ?? 'anonymous';
     return { owner, admin: this.admins.has(owner) || this.admins.has('*') };
@@ -100,10 +153,10 @@ export class TokenLeaseWorker implements Worker {
     ctx.reply(msg, JSON.stringify(response));
   }
 
-  private async answer(ctx: Context, msg: Message, caller: Caller, request: LeaseRequest): Promise<void> {
+  private async answer(ctx: Context, msg: Message, callerOf: () => Caller | Promise<Caller>, request: LeaseRequest): Promise<void> {
     let response: LeaseResponse;
     try {
-      response = await this.perform(caller, request);
+      response = await this.perform(await callerOf(), request);
     } catch (err) {
       response = failure(failureOf(err), request.request_id);
     }

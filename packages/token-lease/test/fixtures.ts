@@ -5,6 +5,7 @@ import { type InfluxdbLocal, startInfluxdbLocal } from '@tessera/influxdb-local'
 import {
   type CloudService,
   type GrantPolicy,
+  type LeaseDecider,
   type LeaseResponse,
   type OwnerQuotas,
   LeaseService,
@@ -30,6 +31,7 @@ export interface HubFixture {
   cloud: CloudService;
   storage: StorageService;
   service: LeaseService;
+  worker: TokenLeaseWorker;
   hub: Node;
   port: number;
   /** A new device node (its own connection) that sends lease requests to the hub. */
@@ -50,6 +52,7 @@ export async function startHub(
     policy?: TtlPolicyInput;
     worker?: TokenLeaseWorkerOptions;
     grants?: GrantPolicy;
+    decisions?: LeaseDecider;
     quotas?: OwnerQuotas;
     influx?: InfluxdbLocal;
     orphanGrace?: number;
@@ -65,6 +68,7 @@ export async function startHub(
     policy: ttlPolicy(options.policy ?? {}),
     orphanGrace: options.orphanGrace ?? 0,
     ...(options.grants ? { grants: options.grants } : {}),
+    ...(options.decisions ? { decisions: options.decisions } : {}),
     ...(options.quotas ? { quotas: options.quotas } : {}),
     reconcileEvery: options.reconcileEvery ?? 0,
     ...(options.clock ? { clock: options.clock } : {}),
@@ -72,7 +76,8 @@ export async function startHub(
   await service.start();
   const hub = new Node({ name: 'hub', logger: silentLogger });
   const transport = new WebSocketTransport(hub);
-  await hub.startWorker('token_lease', new TokenLeaseWorker(service, options.worker));
+  const worker = new TokenLeaseWorker(service, options.worker);
+  await hub.startWorker('token_lease', worker);
   const listener = await transport.listen();
   const devices: Node[] = [];
   return {
@@ -80,6 +85,7 @@ export async function startHub(
     cloud,
     storage,
     service,
+    worker,
     hub,
     port: listener.port,
     async device() {

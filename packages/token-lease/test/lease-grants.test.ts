@@ -4,41 +4,10 @@
 import { expect } from 'chai';
 import { staticGrant } from '@tessera/token-lease';
 import { startHub, type HubFixture } from './fixtures.js';
+import { createBucket, readFrom, writeTo } from './influx-buckets.js';
 import { rawLeaseClient, type RawLeaseClient } from './raw-lease-client.js';
 
 const POST_AUTH = 'POST /api/v2/authorizations';
-
-/** Creates a bucket in the fixture's influxdb-local with the operator token; its id. */
-async function createBucket(fx: HubFixture, name: string): Promise<string> {
-  const response = await fetch(`${fx.influx.url}/api/v2/buckets`, {
-    method: 'POST',
-    headers: { authorization: `Token ${fx.influx.token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ orgID: fx.influx.orgID, name }),
-  });
-  const body = (await response.json()) as { id: string };
-  if (response.status !== 201) throw new Error(`bucket ${name} not created: ${response.status}`);
-  return body.id;
-}
-
-/** HTTP status of a write to `bucket` with `token` (204, or 403 when the token may not). */
-async function writeTo(fx: HubFixture, bucket: string, token: string): Promise<number> {
-  const params = new URLSearchParams({ org: fx.influx.org, bucket, precision: 'ms' });
-  const response = await fetch(`${fx.influx.url}/api/v2/write?${params}`, {
-    method: 'POST',
-    headers: { authorization: `Token ${token}` },
-    body: `probe value=1 ${Date.now()}`,
-  });
-  await response.arrayBuffer();
-  return response.status;
-}
-
-/** HTTP status of a read of `bucket` with `token` (200, or 403). */
-async function readFrom(fx: HubFixture, bucket: string, token: string): Promise<number> {
-  const params = new URLSearchParams({ org: fx.influx.org, bucket });
-  const response = await fetch(`${fx.influx.url}/api/v2/local/points?${params}`, { headers: { authorization: `Token ${token}` } });
-  await response.arrayBuffer();
-  return response.status;
-}
 
 describe('lease grants: the hub decides privileges (raw ws client, influxdb-local)', () => {
   let fx: HubFixture;
@@ -51,8 +20,8 @@ describe('lease grants: the hub decides privileges (raw ws client, influxdb-loca
 
   async function hub(grants?: Parameters<typeof staticGrant>): Promise<void> {
     fx = await startHub(grants === undefined ? {} : { grants: staticGrant(...grants) });
-    otherId = await createBucket(fx, 'other');
-    await createBucket(fx, 'reports');
+    otherId = await createBucket(fx.influx, 'other');
+    await createBucket(fx.influx, 'reports');
     peer = await rawLeaseClient(fx.port);
   }
 
@@ -61,10 +30,10 @@ describe('lease grants: the hub decides privileges (raw ws client, influxdb-loca
     const created = await peer.call({ action: 'create' });
     expect(created.result, JSON.stringify(created)).to.equal('success');
     const token = created.lease!.value;
-    expect(await writeTo(fx, 'tessera', token)).to.equal(204);
-    expect(await writeTo(fx, 'other', token)).to.equal(403);
-    expect(await writeTo(fx, 'reports', token)).to.equal(403);
-    expect(await readFrom(fx, 'tessera', token)).to.equal(403);
+    expect(await writeTo(fx.influx, 'tessera', token)).to.equal(204);
+    expect(await writeTo(fx.influx, 'other', token)).to.equal(403);
+    expect(await writeTo(fx.influx, 'reports', token)).to.equal(403);
+    expect(await readFrom(fx.influx, 'tessera', token)).to.equal(403);
   });
 
   it('refuses another bucket, org-wide, all-access, non-bucket and foreign-org permissions with not_allowed, creating nothing', async () => {
@@ -108,17 +77,17 @@ describe('lease grants: the hub decides privileges (raw ws client, influxdb-loca
     const byName = await peer.call({ action: 'create', options: { permissions: [{ action: 'read', bucket: 'reports' }] } });
     expect(byName.result, JSON.stringify(byName)).to.equal('success');
     const token = byName.lease!.value;
-    expect(await readFrom(fx, 'reports', token)).to.equal(200);
-    expect(await writeTo(fx, 'reports', token)).to.equal(403);
-    expect(await writeTo(fx, 'tessera', token), 'a request that names privileges gets only those').to.equal(403);
+    expect(await readFrom(fx.influx, 'reports', token)).to.equal(200);
+    expect(await writeTo(fx.influx, 'reports', token)).to.equal(403);
+    expect(await writeTo(fx.influx, 'tessera', token), 'a request that names privileges gets only those').to.equal(403);
     const both = await peer.call({
       action: 'create',
       options: { permissions: [{ action: 'write', resource: { type: 'buckets', name: 'tessera' } }, { action: 'read', bucket: 'reports' }] },
     });
     expect(both.result, JSON.stringify(both)).to.equal('success');
-    expect(await writeTo(fx, 'tessera', both.lease!.value)).to.equal(204);
-    expect(await readFrom(fx, 'reports', both.lease!.value)).to.equal(200);
-    expect(await writeTo(fx, 'other', both.lease!.value)).to.equal(403);
+    expect(await writeTo(fx.influx, 'tessera', both.lease!.value)).to.equal(204);
+    expect(await readFrom(fx.influx, 'reports', both.lease!.value)).to.equal(200);
+    expect(await writeTo(fx.influx, 'other', both.lease!.value)).to.equal(403);
   });
 
   it('without a grant policy, a lease gets the cloud module default and a request naming privileges is not_allowed', async () => {
@@ -127,7 +96,7 @@ describe('lease grants: the hub decides privileges (raw ws client, influxdb-loca
     expect(r).to.include({ result: 'failure', code: 'not_allowed' });
     const plain = await peer.call({ action: 'create' });
     expect(plain.result).to.equal('success');
-    expect(await writeTo(fx, 'tessera', plain.lease!.value)).to.equal(204);
-    expect(await writeTo(fx, 'other', plain.lease!.value)).to.equal(403);
+    expect(await writeTo(fx.influx, 'tessera', plain.lease!.value)).to.equal(204);
+    expect(await writeTo(fx.influx, 'other', plain.lease!.value)).to.equal(403);
   });
 });
