@@ -1,2 +1,3 @@
 export { redisStorage, type RedisStorage, type RedisStorageStatus } from './redis-storage.js';
 export type { RedisStorageOptions, StorageLogger } from './options.js';
+export { namespaceTag } from './keys.js';

@@ -11,6 +11,11 @@ import type { StorageNamespace } from '@tessera/token-lease';
  *   <prefix>{<ns>}:meta         hash: the namespace in clear, for operators, and an epoch
  *                               (random, set once): gone or changed means the data was lost
  */
+/** The hash tag of a namespace's keys: 16 hex of SHA-256 over the cloud service and its address. Other stores of the same hub (its members) use it too, to stay in the same Cluster slot. */
+export function namespaceTag(namespace: StorageNamespace): string {
+  return createHash('sha256').update(JSON.stringify([namespace.cloudService, namespace.cloudServiceAddress])).digest('hex').slice(0, 16);
+}
+
 export class KeyLayout {
   readonly tag: string;
   readonly due: string;
@@ -18,8 +23,7 @@ export class KeyLayout {
   private readonly leasePrefix: string;
 
   constructor(prefix: string, namespace: StorageNamespace) {
-    const digest = createHash('sha256').update(JSON.stringify([namespace.cloudService, namespace.cloudServiceAddress])).digest('hex');
-    this.tag = digest.slice(0, 16);
+    this.tag = namespaceTag(namespace);
     const base = `${prefix}{${this.tag}}:`;
     this.due = `${base}due`;
     this.meta = `${base}meta`;

@@ -1,4 +1,6 @@
 import { DeploymentSchema } from '@tessera/cloud-influxdb';
+import { IDENTIFIER_PATTERN } from '@tessera/secure-channel';
+import { LeasePoliciesSchema } from '@tessera/token-lease';
 import { z } from 'zod';
 import { BooleanSetting, WholeNumberSetting } from '../settings/values.js';
 
@@ -50,8 +52,16 @@ export const HubConfigSchema = z
     slowPeerTimeout: Ms.default(30_000),
     /** Health and Prometheus metrics endpoint, host:port; off when unset. */
     metrics: HostPort.optional(),
-    /** Accept anonymous callers, who then share one owner and see every lease (development only). */
+    /** Accept anonymous callers, who then share one owner and see every lease (development only): no secure channels, no enrollment. */
     insecure: BooleanSetting.default(false),
+    /** The hub's identity file (created on first start, mode 0600); it signs members' credentials. Default: hub-identity.json in the state directory. */
+    identity: z.string().min(1).optional(),
+    /** Identifiers that are admins (create bootstrap tokens, list and remove members, see every lease), whether or not they are members. */
+    admin: z.array(z.string().regex(IDENTIFIER_PATTERN, 'expected an identifier: I followed by 64 lowercase hex digits')).max(100).default([]),
+    /** Lifetime of the credentials the hub issues, ms. */
+    credentialTtl: WholeNumberSetting.pipe(z.number().min(1_000, 'must be at least 1000').max(366 * 24 * 3_600_000)).default(3_600_000),
+    /** What members may get, by their attributes (docs/security.md, Policies); none: every member gets the hub's default grant. */
+    policies: LeasePoliciesSchema.optional(),
     /** Let messages from peers hop on to other WS addresses through this hub (off: nobody can make it dial out). */
     forward: BooleanSetting.default(false),
     /** LOCAL address of the lease worker. */

@@ -1,11 +1,12 @@
 import { createServer, type Server } from 'node:http';
 import type { Node } from '@tessera/core';
+import type { SecureChannelListener } from '@tessera/secure-channel';
 import type { LeaseService } from '@tessera/token-lease';
 import type { WebSocketTransport } from '@tessera/transport-ws';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 
-/** A Prometheus registry for a hub: leases created and revoked, revocation failures, expiry lateness, drops, peers. */
-export function hubMetrics(service: LeaseService, node: Node, transport: Pick<WebSocketTransport, 'stats'>): Registry {
+/** A Prometheus registry for a hub: leases created and revoked, revocation failures, expiry lateness, drops, peers, secure channels. */
+export function hubMetrics(service: LeaseService, node: Node, transport: Pick<WebSocketTransport, 'stats'>, channels?: SecureChannelListener): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'tessera_' });
   const counter = (name: string, help: string, read: () => number) =>
@@ -68,17 +69,49 @@ export function hubMetrics(service: LeaseService, node: Node, transport: Pick<We
       this.set({ reason: 'slow_peer' }, t.slowPeers);
     },
   });
+  new Gauge({
+    name: 'tessera_insecure',
+    help: '1 when the hub runs with --insecure (anonymous callers, no secure channels), else 0',
+    registers: [registry],
+    collect() {
+      this.set(channels === undefined ? 1 : 0);
+    },
+  });
+  if (channels !== undefined) {
+    new Gauge({
+      name: 'tessera_secure_channels',
+      help: 'Secure channels open, and handshakes under way',
+      labelNames: ['state'],
+      registers: [registry],
+      collect() {
+        const s = channels.stats();
+        this.set({ state: 'open' }, s.channels);
+        this.set({ state: 'handshake' }, s.handshakes);
+      },
+    });
+    new Gauge({
+      name: 'tessera_secure_channel_drops',
+      help: 'Secure-channel messages and handshakes dropped, by reason (counts since start)',
+      labelNames: ['reason'],
+      registers: [registry],
+      collect() {
+        for (const [reason, n] of Object.entries(channels.stats().dropped)) this.set({ reason }, n);
+      },
+    });
+  }
   return registry;
 }
 
-/** What GET /health says besides `status`: lease counters, the deployment, and what the storage keeps across a restart, with a warning when nothing. */
-export function hubHealth(service: LeaseService, deployment: string): object {
+/** What GET /health says besides `status`: whether the hub is insecure, its identity, lease counters, the deployment, and what the storage keeps across a restart, with a warning when nothing. */
+export function hubHealth(service: LeaseService, deployment: string, security: { insecure: true } | { insecure: false; identity: string }): object {
   const durability = service.storage.durability?.();
   const warnings: string[] = [];
+  if (security.insecure) warnings.push('insecure: anonymous callers share one owner and see every lease; for development only');
   if (durability?.persists === false) {
     warnings.push(`storage ${service.storage.name} persists nothing (${durability.detail}): a restart of it loses every lease; see docs/operations.md`);
   }
   return {
+    ...security,
     leases: service.stats(),
     deployment,
     storage: { name: service.storage.name, ...(durability === undefined ? {} : { persists: durability.persists ?? 'unknown', persistence: durability.detail }) },

@@ -1,10 +1,14 @@
 import type { Server } from 'node:http';
 import { echoWorker, type Logger, Node } from '@tessera/core';
 import type { InfluxdbLocal } from '@tessera/influxdb-local';
-import { LeaseService, TokenLeaseWorker, ttlPolicy } from '@tessera/token-lease';
+import { Authority } from '@tessera/authority';
+import { type SecureChannelListener, startSecureChannelListener, trustFunction } from '@tessera/secure-channel';
+import { LeaseService, TokenLeaseWorker, type TokenLeaseWorkerOptions } from '@tessera/token-lease';
 import { WebSocketTransport, type WsListener } from '@tessera/transport-ws';
 import { parseListen } from '../listen-address.js';
 import { hubDeployment } from './deployment.js';
+import { defaultHubIdentityPath, hubIdentity } from './hub-identity.js';
+import { memberStoreFromConfig } from './member-store.js';
 import type { HubConfig } from './hub-config.js';
 import { leasePolicyFromConfig } from './lease-policy.js';
 import { hubHealth, hubMetrics, startMetricsServer } from './metrics.js';
@@ -22,6 +26,8 @@ export interface Hub {
   influx?: InfluxdbLocal;
   /** Whose tokens this hub makes and sweeps (`--deployment`, or derived from the storage). */
   deployment: string;
+  /** A secure hub's identity, authority and secure-channel listener (none with --insecure). */
+  secure?: { identifier: string; identityPath: string; authority: Authority; channels: SecureChannelListener };
   metricsUrl?: string;
   stop(): Promise<void>;
 }
@@ -39,12 +45,13 @@ export async function startHub(config: HubConfig, logger: Logger, env: NodeJS.Pr
   const { cloud, local } = await cloudFromConfig(config, env, deployment.name);
   const storage = storageFromConfig(config, logger.child({ component: 'storage' }));
   const leasePolicy = leasePolicyFromConfig(config);
+  const closers: (() => Promise<void>)[] = [];
   const service = new LeaseService({
-    grants: leasePolicy.grants,
+    decisions: leasePolicy.decisions,
     quotas: leasePolicy.quotas,
     cloud,
     storage,
-    policy: ttlPolicy({ defaultTtl: config.defaultTtl, minTtl: config.minTtl, maxTtl: config.maxTtl }),
+    policy: leasePolicy.ttl,
     logger: logger.child({ component: 'token_lease' }),
     orphanGrace: config.orphanGrace,
   });
@@ -59,17 +66,41 @@ export async function startHub(config: HubConfig, logger: Logger, env: NodeJS.Pr
     maxQueuedBytes: HUB_MAX_QUEUED_BYTES,
   });
   await node.startWorker('echo', echoWorker);
-  await node.startWorker(
-    config.address,
-    new TokenLeaseWorker(service, { ...leasePolicy.worker, ...(config.insecure ? { owners: 'anonymous', admins: ['anonymous'] } : { owners: 'connection' }) }),
-  );
+  let secure: Hub['secure'];
+  let access: TokenLeaseWorkerOptions;
+  if (config.insecure) {
+    access = { owners: 'anonymous', admins: ['anonymous'] };
+  } else {
+    const identityPath = config.identity ?? defaultHubIdentityPath(env);
+    const identity = await hubIdentity(identityPath);
+    const members = memberStoreFromConfig(config, { cloudService: cloud.name, cloudServiceAddress: cloud.getAddress() }, logger.child({ component: 'members' }));
+    await members.init();
+    const authority = new Authority({ store: members, identity, admins: config.admin, credentialTtl: config.credentialTtl, logger: logger.child({ component: 'authority' }) });
+    // a member removed: its leases end now, not at their expiry (its requests are refused from now on: membership is checked on each)
+    authority.on('removed', (identifier) => {
+      service.revokeAllOf(identifier).then(
+        (n) => logger.info({ identifier, revoked: n }, 'member removed: its leases revoked'),
+        (err: unknown) => logger.warn({ identifier, err: err instanceof Error ? err.message : String(err) }, 'member removed: revoking its leases failed; they end at their expiry'),
+      );
+    });
+    await node.startWorker('authority', authority);
+    // Anyone who proves an identity may open a channel (a device must, to enroll); what it may do is the
+    // workers' decision, by live membership: the lease worker and the authority refuse non-members.
+    const channels = await startSecureChannelListener(node, { identity, trust: trustFunction(() => true) });
+    access = { membership: (identifier) => authority.membership(identifier), admins: config.admin };
+    secure = { identifier: identity.identifier, identityPath, authority, channels };
+    closers.push(() => members.close());
+  }
+  await node.startWorker(config.address, new TokenLeaseWorker(service, { ...leasePolicy.worker, ...access }));
   const { host, port } = parseListen(config.listen);
   const listener = await transport.listen({ host, port, maxConnections: config.maxConnections, handshakeTimeout: config.handshakeTimeout });
   let metricsServer: Server | undefined;
   let metricsUrl: string | undefined;
   if (config.metrics !== undefined) {
     const m = parseListen(config.metrics);
-    metricsServer = await startMetricsServer(m.host, m.port, hubMetrics(service, node, transport), () => hubHealth(service, deployment.name));
+    metricsServer = await startMetricsServer(m.host, m.port, hubMetrics(service, node, transport, secure?.channels), () =>
+      hubHealth(service, deployment.name, secure === undefined ? { insecure: true } : { insecure: false, identity: secure.identifier }),
+    );
     const bound = metricsServer.address();
     metricsUrl = `http://${m.host}:${typeof bound === 'object' && bound !== null ? bound.port : m.port}`;
   }
@@ -83,12 +114,14 @@ export async function startHub(config: HubConfig, logger: Logger, env: NodeJS.Pr
     service,
     listener,
     deployment: deployment.name,
+    ...(secure ? { secure } : {}),
     ...(local ? { influx: local } : {}),
     ...(metricsUrl ? { metricsUrl } : {}),
     async stop() {
       await node.stop();
       await service.stop();
       await storage.close();
+      for (const close of closers) await close();
       await cloud.close?.();
       await new Promise<void>((resolve) => (metricsServer ? metricsServer.close(() => resolve()) : resolve()));
       await local?.close();

@@ -53,7 +53,9 @@ export function resolveSettings<S extends z.ZodType>(schema: S, specs: readonly 
     const key = String(issue?.path[0] ?? '');
     const spec = specs.find((s) => s.key === key);
     const where = origin[key] ?? (spec ? `--${spec.flag}` : key || 'settings');
-    throw new SettingsError(`invalid ${where}: ${issue?.message ?? 'invalid'}`);
+    // a field inside a structured setting (a policy's rule) is named by its whole path
+    const inside = (issue?.path.length ?? 0) > 1 ? ` at ${issue!.path.join('.')}` : '';
+    throw new SettingsError(`invalid ${where}${inside}: ${issue?.message ?? 'invalid'}`);
   }
   return result.data;
 }
