@@ -1,8 +1,8 @@
-import { fromUtf8, Node, silentLogger } from '@tessera/core';
+import { fromUtf8 } from '@tessera/core';
 import type { Lease, LeaseResponse } from '@tessera/token-lease';
-import { routeTo, WebSocketTransport } from '@tessera/transport-ws';
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { z } from 'zod';
+import { EXIT, type HubTarget, hubTargetOptions, requestHub } from './hub-request.js';
 import { leaseTable } from './lease-table.js';
 import { leaseWatchCommand } from './lease-watch.js';
 import { wholeNumberFrom } from './settings/values.js';
@@ -12,31 +12,29 @@ import { wholeNumberFrom } from './settings/values.js';
  * `unavailable`), 3 the hub did not answer or answered `unavailable` (try
  * again later). Decided on the response's `code` (docs/protocol.md §4).
  */
-export const EXIT = { ok: 0, failure: 1, usage: 2, unreachable: 3 } as const;
+export { EXIT };
 
 /** What is read of a hub's answer before deciding on it (docs/protocol.md §4); the rest is printed as is. */
 const ResponseSchema = z.looseObject({ result: z.enum(['success', 'failure']), code: z.string().optional(), message: z.string().optional() });
 
-interface LeaseOptions {
-  hub: string;
+interface LeaseOptions extends HubTarget {
   address: string;
   ttl?: string;
   options?: string;
-  timeout: string;
   pretty?: boolean;
   requestId?: string;
 }
 
-/** `tessera lease create|get|renew|revoke|list`: one request to a hub's token_lease worker. */
+/** `tessera lease create|get|renew|revoke|list`: one request to a hub's token_lease worker, through a secure channel (or --insecure). */
 export function leaseCommand(): Command {
-  const lease = new Command('lease').description('ask a hub for, about, or to end a lease (prints the JSON response)');
-  const common = (cmd: Command) =>
-    cmd
-      .addOption(new Option('--hub <url>', 'the hub: ws://host:port, host:port or a route').env('TESSERA_HUB').default('ws://127.0.0.1:4000'))
+  const lease = new Command('lease').description('ask a hub for, about, or to end a lease (prints the JSON response); --identity FILE or --insecure');
+  const common = (cmd: Command) => {
+    for (const option of hubTargetOptions({ insecure: true })) cmd.addOption(option);
+    return cmd
       .option('--address <name>', 'LOCAL address of the lease worker on the hub', 'token_lease')
-      .option('--timeout <ms>', 'how long to wait for the hub', '10000')
       .option('--request-id <id>', 'request_id to send (echoed back)')
       .option('--pretty', 'print a table instead of JSON');
+  };
   lease.addCommand(
     common(new Command('create').description('create a lease'))
       .option('--ttl <ms>', 'requested TTL in milliseconds')
@@ -88,24 +86,8 @@ function usage(message: string): never {
 async function run(opts: LeaseOptions, request: object): Promise<void> {
   const timeout = wholeNumberFrom(opts.timeout);
   if (timeout === undefined || timeout <= 0) usage(`--timeout must be a positive whole number of milliseconds`);
-  let to;
-  try {
-    to = routeTo(opts.hub, opts.address);
-  } catch (err) {
-    usage((err as Error).message);
-  }
-  const node = new Node({ name: 'tessera-lease', logger: silentLogger });
-  new WebSocketTransport(node, { reconnect: { maxAttempts: 2, initialDelay: 200 } });
   const body = JSON.stringify(opts.requestId === undefined ? request : { ...request, request_id: opts.requestId });
-  let payload: Uint8Array;
-  try {
-    payload = (await node.request(to, body, { timeout })).payload;
-  } catch (err) {
-    process.stderr.write(`tessera lease: hub ${opts.hub} did not answer: ${(err as Error).message}\n`);
-    await node.stop({ timeout: 100 });
-    process.exit(EXIT.unreachable);
-  }
-  await node.stop({ timeout: 100 });
+  const payload = await requestHub('tessera lease', opts, opts.address, body);
   const response = responseOf(payload);
   if (response === undefined) {
     process.stderr.write(`tessera lease: the answer of ${opts.hub} is not a lease API response (docs/protocol.md §4)\n`);

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { demoCommand } from './demo/demo-command.js';
 import { deviceCommand } from './device-command.js';
+import { enrollCommand } from './enroll-command.js';
 import { hubCommand } from './hub-command.js';
 import { identityCommand } from './identity-command.js';
 import { influxdbLocalCommand } from './influxdb-local-command.js';
@@ -16,6 +17,7 @@ export function program(): Command {
     .addCommand(identityCommand())
     .addCommand(hubCommand())
     .addCommand(leaseCommand())
+    .addCommand(enrollCommand())
     .addCommand(influxdbLocalCommand())
     .addCommand(deviceCommand())
     .addCommand(demoCommand());

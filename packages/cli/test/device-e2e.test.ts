@@ -49,15 +49,15 @@ describe('tessera hub + tessera device + tessera lease revoke (child processes)'
 
   it('a lease revoked from the CLI mid-run: the device meets 401, gets a new lease, writes on, and no point is lost', async () => {
     const device = await start(
-      ['device', '--hub', hubUrl, '--device-id', 'e2e-1', '--interval', '200', '--influx-url', influx.url, '--influx-org', 'tessera', '--influx-bucket', 'tessera'],
+      ['device', '--insecure', '--hub', hubUrl, '--device-id', 'e2e-1', '--interval', '200', '--influx-url', influx.url, '--influx-org', 'tessera', '--influx-bucket', 'tessera'],
       /lease (\w+) acquired/,
     );
     const first = /lease (\w+) acquired/.exec(device.stdout())![1]!;
     await waitForOutput(device, /point seq=3 /, 'three points');
 
-    const listed = await tessera(['lease', 'list', '--hub', hubUrl]);
+    const listed = await tessera(['lease', 'list', '--insecure', '--hub', hubUrl]);
     expect(JSON.parse(listed.stdout).leases.map((l: { id: string }) => l.id)).to.include(first);
-    const revoked = await tessera(['lease', 'revoke', first, '--hub', hubUrl]);
+    const revoked = await tessera(['lease', 'revoke', '--insecure', first, '--hub', hubUrl]);
     expect(revoked.code, revoked.stderr).to.equal(0);
 
     await waitForOutput(device, new RegExp(`auth failure: InfluxDB answered 40[13] to lease ${first}`), 'the 401');
@@ -82,7 +82,7 @@ describe('tessera hub + tessera device + tessera lease revoke (child processes)'
   it('tessera lease watch keeps a file holding a working token, and revokes the lease on exit', async () => {
     sinkDir = mkdtempSync(join(tmpdir(), 'tessera-watch-'));
     const sink = join(sinkDir, 'token.txt');
-    const watch = await start(['lease', 'watch', '--hub', hubUrl, '--sink', sink, '--ttl', '30000'], /acquired lease (\w+)/);
+    const watch = await start(['lease', 'watch', '--insecure', '--hub', hubUrl, '--sink', sink, '--ttl', '30000'], /acquired lease (\w+)/);
     const id = /acquired lease (\w+)/.exec(watch.stdout())![1]!;
     const content = readFileSync(sink, 'utf8');
     expect(content).to.match(/^[A-Za-z0-9_-]{86}==\n$/);

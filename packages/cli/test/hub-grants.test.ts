@@ -91,7 +91,7 @@ describe('tessera hub grants and quotas (influxdb-v1 on a real influxd, raw ws c
     expect(answers.filter((a) => a.result === 'success')).to.have.length(3);
     expect(answers.filter((a) => a.code === 'quota_exceeded')).to.have.length(3);
     for (const a of answers) if (a.lease) await peer.call({ action: 'revoke', token_id: a.lease.id });
-    const cli = await tessera(['lease', 'create', '--hub', `ws://127.0.0.1:${port}`, '--options', '{"grants":[{"database":"secrets","privilege":"ALL"}]}']);
+    const cli = await tessera(['lease', 'create', '--insecure', '--hub', `ws://127.0.0.1:${port}`, '--options', '{"grants":[{"database":"secrets","privilege":"ALL"}]}']);
     expect(cli.code).to.equal(1);
     expect(cli.stdout).to.equal('');
     expect(cli.stderr).to.match(/^tessera lease: not allowed: .* \(not_allowed\)\n$/);
@@ -109,11 +109,11 @@ describe('tessera lease decides on the failure code', function () {
     });
     try {
       const hubUrl = `ws://127.0.0.1:${port}`;
-      const refused = await tessera(['lease', 'create', '--hub', hubUrl, '--options', '{"permissions":[{"action":"read","bucket":"tessera"}]}']);
+      const refused = await tessera(['lease', 'create', '--insecure', '--hub', hubUrl, '--options', '{"permissions":[{"action":"read","bucket":"tessera"}]}']);
       expect(refused.code, refused.stderr).to.equal(1);
       expect(refused.stderr).to.match(/\(not_allowed\)\n$/);
       await influx.close();
-      const down = await tessera(['lease', 'create', '--hub', hubUrl]);
+      const down = await tessera(['lease', 'create', '--insecure', '--hub', hubUrl]);
       expect(down.code, down.stderr).to.equal(3);
       expect(down.stderr).to.match(/^tessera lease: cloud unavailable: .* \(unavailable\)\n$/);
     } finally {

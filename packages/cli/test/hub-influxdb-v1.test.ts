@@ -34,12 +34,12 @@ describe('tessera hub --cloud influxdb-v1 (a real influxd)', function () {
   });
 
   it('leases a user that writes to the --influx-bucket database until it is revoked', async () => {
-    const created = await tessera(['lease', 'create', '--hub', url, '--ttl', '60000']);
+    const created = await tessera(['lease', 'create', '--insecure', '--hub', url, '--ttl', '60000']);
     expect(created.code, created.stderr).to.equal(0);
     const lease = (JSON.parse(created.stdout) as { lease: { id: string; value: string } }).lease;
     expect(lease.value.startsWith(`${lease.id}:`)).to.equal(true);
     expect(await write1x(influxd.url, lease.value)).to.equal(204);
-    expect((await tessera(['lease', 'revoke', lease.id, '--hub', url])).code).to.equal(0);
+    expect((await tessera(['lease', 'revoke', '--insecure', lease.id, '--hub', url])).code).to.equal(0);
     expect(await write1x(influxd.url, lease.value)).to.equal(401);
   });
 });

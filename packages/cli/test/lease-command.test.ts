@@ -25,7 +25,7 @@ describe('tessera hub and tessera lease (child processes)', function () {
   });
 
   it('create → get → renew → list → revoke, each printing the JSON response and exiting 0', async () => {
-    const created = await tessera(['lease', 'create', '--hub', url, '--ttl', '60000', '--request-id', 'cli-1']);
+    const created = await tessera(['lease', 'create', '--insecure', '--hub', url, '--ttl', '60000', '--request-id', 'cli-1']);
     expect(created.code, created.stderr).to.equal(0);
     const c = JSON.parse(created.stdout) as { result: string; request_id: string; lease: { id: string; value: string; ttl: number } };
     expect(c.result).to.equal('success');
@@ -33,34 +33,34 @@ describe('tessera hub and tessera lease (child processes)', function () {
     expect(c.lease.ttl).to.equal(60000);
     const id = c.lease.id;
 
-    const got = await tessera(['lease', 'get', id, '--hub', url]);
+    const got = await tessera(['lease', 'get', '--insecure', id, '--hub', url]);
     expect(got.code).to.equal(0);
     expect(JSON.parse(got.stdout).lease.id).to.equal(id);
 
-    const renewed = await tessera(['lease', 'renew', id, '--hub', url, '--ttl', '120000']);
+    const renewed = await tessera(['lease', 'renew', '--insecure', id, '--hub', url, '--ttl', '120000']);
     expect(renewed.code).to.equal(0);
     expect(JSON.parse(renewed.stdout).lease.ttl).to.equal(120000);
 
-    const listed = await tessera(['lease', 'list', '--hub', url]);
+    const listed = await tessera(['lease', 'list', '--insecure', '--hub', url]);
     expect(JSON.parse(listed.stdout).leases.map((l: { id: string }) => l.id)).to.include(id);
 
-    const table = await tessera(['lease', 'list', '--hub', url, '--pretty']);
+    const table = await tessera(['lease', 'list', '--insecure', '--hub', url, '--pretty']);
     expect(table.stdout).to.match(/^ID\s+TTL \(ms\)/);
     expect(table.stdout).to.include(id);
     expect(table.stdout).to.not.include(c.lease.value.slice(0, 12));
 
-    const revoked = await tessera(['lease', 'revoke', id, '--hub', url]);
+    const revoked = await tessera(['lease', 'revoke', '--insecure', id, '--hub', url]);
     expect(revoked.code).to.equal(0);
     expect(JSON.parse(revoked.stdout)).to.deep.equal({ result: 'success' });
 
-    const gone = await tessera(['lease', 'get', id, '--hub', url]);
+    const gone = await tessera(['lease', 'get', '--insecure', id, '--hub', url]);
     expect(gone.code).to.equal(1);
     expect(gone.stdout).to.equal('');
     expect(gone.stderr).to.match(/lease not found/);
   });
 
   it('exits 1 with the hub failure message on stderr', async () => {
-    const r = await tessera(['lease', 'create', '--hub', url, '--ttl', '100']);
+    const r = await tessera(['lease', 'create', '--insecure', '--hub', url, '--ttl', '100']);
     expect(r.code).to.equal(1);
     expect(r.stderr).to.match(/below the minimum/);
   });
@@ -79,7 +79,7 @@ describe('tessera hub and tessera lease (child processes)', function () {
 
   it('exits 3 when the hub does not answer', async () => {
     const port = await freePort();
-    const r = await tessera(['lease', 'list', '--hub', `ws://127.0.0.1:${port}`, '--timeout', '3000']);
+    const r = await tessera(['lease', 'list', '--insecure', '--hub', `ws://127.0.0.1:${port}`, '--timeout', '3000']);
     expect(r.code).to.equal(3);
     expect(r.stderr).to.match(/did not answer/);
   });
@@ -96,8 +96,8 @@ describe('tessera hub and tessera lease (child processes)', function () {
   it('logs structured JSON lines and never a token, even at debug level', async () => {
     const port = await freePort();
     const verbose = await start(['hub', '--listen', `127.0.0.1:${port}`, '--insecure', '--log-level', 'debug'], 'listening on');
-    const created = JSON.parse((await tessera(['lease', 'create', '--hub', `ws://127.0.0.1:${port}`])).stdout) as { lease: { id: string; value: string } };
-    await tessera(['lease', 'revoke', created.lease.id, '--hub', `ws://127.0.0.1:${port}`]);
+    const created = JSON.parse((await tessera(['lease', 'create', '--insecure', '--hub', `ws://127.0.0.1:${port}`])).stdout) as { lease: { id: string; value: string } };
+    await tessera(['lease', 'revoke', '--insecure', created.lease.id, '--hub', `ws://127.0.0.1:${port}`]);
     expect(await verbose.stop()).to.equal(0);
     const lines = verbose.stderr().split('\n').filter((l) => l.startsWith('{'));
     expect(lines.length).to.be.greaterThan(1);

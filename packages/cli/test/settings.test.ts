@@ -176,10 +176,10 @@ describe('tessera commands: a bad setting exits 2 naming it as the user wrote it
     const duration = await tessera(['demo', '--duration', '']);
     expect(duration.code).to.equal(2);
     expect(duration.stderr).to.match(/--duration/);
-    const ttl = await tessera(['lease', 'create', '--ttl', '0x10']);
+    const ttl = await tessera(['lease', 'create', '--insecure', '--ttl', '0x10']);
     expect(ttl.code).to.equal(2);
     expect(ttl.stderr).to.include('--ttl must be a positive whole number');
-    const watch = await tessera(['lease', 'watch', '--sink', join(dir, 'token'), '--ttl', '1e3']);
+    const watch = await tessera(['lease', 'watch', '--insecure', '--sink', join(dir, 'token'), '--ttl', '1e3']);
     expect(watch.code).to.equal(2);
     expect(watch.stderr).to.match(/--ttl.*'1e3' is invalid/);
   });

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { formatRoute, type Logger } from '@tessera/core';
+import { identifierOf, isIdentifier, loadOrCreateIdentity } from '@tessera/secure-channel';
 import { Device } from './device.js';
 import { DeviceOptionsError } from './errors.js';
 import { type DeviceOptions, resolveDeviceOptions, type ResolvedDeviceOptions } from './options.js';
@@ -26,6 +27,14 @@ the points that failed. Prints one line per event; never prints a token.
 Options:
   --hub URL             the hub: ws://host:port, host:port or a route [TESSERA_HUB]
                         (default ws://127.0.0.1:4000)
+  --identity FILE       the device's identity (Ed25519 key, created 0600 on first start);
+                        lease requests go through a secure channel [TESSERA_IDENTITY]
+  --enroll-token TOKEN  bootstrap token the first start redeems to join the hub; later
+                        starts need only the identity [TESSERA_ENROLL_TOKEN: prefer it,
+                        a flag shows in the process list]
+  --hub-identity ID     trust only the hub with this identifier (I…) [TESSERA_HUB_IDENTITY]
+                        (default: any hub that answers, with a warning)
+  --insecure            plaintext to an insecure (development) hub, no identity
   --device-id ID        tags every point [TESSERA_DEVICE_ID] (default: the host name)
   --interval MS         milliseconds between points (default 1000)
   --ttl MS              lease TTL to ask for (default: the hub's)
@@ -41,6 +50,8 @@ Options:
                         (default error: the printed events tell the rest)
   -h, --help            show this help
 
+One of --identity and --insecure is required: the device does not pick a
+place for its private key, nor fall back to plaintext, on its own.
 No InfluxDB token is needed: the token comes from the lease. Stops cleanly
 on SIGINT or SIGTERM, revoking its lease (keeping it with --cache).
 `;
@@ -60,17 +71,45 @@ export async function runDeviceCli(argv: readonly string[], io: Partial<DeviceCl
   const name = io.name ?? 'tessera-device';
   const say = (line: string) => stdout.write(line + '\n');
 
-  let options: ResolvedDeviceOptions;
+  let parsed: CommandLine;
   try {
-    const parsed = parseCommandLine(argv, env, stderr);
-    if (parsed === 'help') {
+    const read = parseCommandLine(argv, env, stderr);
+    if (read === 'help') {
       stdout.write(usage(name));
       return EXIT.ok;
     }
-    options = resolveDeviceOptions(parsed);
+    parsed = read;
   } catch (err) {
     stderr.write(`${name}: ${(err as Error).message}\n\n${usage(name)}`);
     return EXIT.usage;
+  }
+  const { identityFile } = parsed;
+  if (identityFile !== undefined) {
+    try {
+      // everything else first: a mistyped command creates no key
+      const { enrollToken: _token, hubIdentifier: _hub, ...rest } = parsed.options;
+      resolveDeviceOptions(rest);
+    } catch (err) {
+      stderr.write(`${name}: ${(err as Error).message}\n\n${usage(name)}`);
+      return EXIT.usage;
+    }
+    try {
+      parsed.options.identity = await loadOrCreateIdentity(identityFile);
+    } catch (err) {
+      // an identity file others may read, or one that is not an identity: the messages never show its content
+      stderr.write(`${name}: identity ${identityFile}: ${(err as Error).message}\n`);
+      return EXIT.usage;
+    }
+  }
+  let options: ResolvedDeviceOptions;
+  try {
+    options = resolveDeviceOptions(parsed.options);
+  } catch (err) {
+    stderr.write(`${name}: ${(err as Error).message}\n\n${usage(name)}`);
+    return EXIT.usage;
+  }
+  if (identityFile === undefined) {
+    stderr.write(`${name}: --insecure: lease requests go in plaintext and the hub knows this device only by its connection (development only)\n`);
   }
 
   let device: Device;
@@ -82,6 +121,10 @@ export async function runDeviceCli(argv: readonly string[], io: Partial<DeviceCl
   }
   const stop = stopRequest(io.signal);
   say(`device ${device.deviceId}: hub ${formatRoute(options.hub)}, influx ${options.influxUrl} org=${options.org} bucket=${options.bucket}, every ${options.interval} ms`);
+  if (options.identity !== undefined) {
+    const pin = options.hubIdentifier === undefined ? 'hub identity not pinned' : `hub identity pinned to ${options.hubIdentifier}`;
+    say(`identity ${identifierOf(options.identity.publicKey)} (${identityFile}), secure channel, ${pin}${options.enrollToken === undefined ? '' : ', enroll token given'}`);
+  }
   printEvents(device, say);
   const started = device.start().then(
     () => undefined,
@@ -104,6 +147,8 @@ export async function runDeviceCli(argv: readonly string[], io: Partial<DeviceCl
 }
 
 function printEvents(device: Device, say: (line: string) => void): void {
+  device.on('channel', ({ hub }) => say(`secure channel to hub ${hub} open`));
+  device.on('enrolled', ({ identifier, attributes }) => say(`enrolled as ${identifier} with ${Object.entries(attributes).map(([k, v]) => `${k}=${v}`).join(' ') || 'no attributes'}`));
   device.on('lease', ({ lease, reason }) => say(reason === 'renewed' ? `lease ${lease.id} renewed, expires ${lease.expires}` : `lease ${lease.id} acquired (${reason}), expires ${lease.expires}`));
   device.on('point-written', (p) => say(`point seq=${p.seq} value=${p.value} lease=${p.leaseId}${p.replayed ? ' (replayed)' : ''}`));
   device.on('auth-failure', (e) => say(`auth failure: InfluxDB answered ${e.status} to lease ${e.leaseId}; reporting it, ${e.points} point(s) to replay`));
@@ -113,7 +158,13 @@ function printEvents(device: Device, say: (line: string) => void): void {
   device.on('lease-failed', (e) => say(`lease ${e.operation} failed: ${e.message}`));
 }
 
-function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv, stderr: DeviceCliIo['stderr']): DeviceOptions | 'help' {
+/** The options from the command line and environment, and the identity file to load (none: --insecure). */
+interface CommandLine {
+  options: DeviceOptions;
+  identityFile: string | undefined;
+}
+
+function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv, stderr: DeviceCliIo['stderr']): CommandLine | 'help' {
   const { values } = parseArgs({
     args: [...argv],
     strict: true,
@@ -130,6 +181,10 @@ function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv, stder
       cache: { type: 'string' },
       'cache-key-file': { type: 'string' },
       sink: { type: 'string' },
+      identity: { type: 'string' },
+      'enroll-token': { type: 'string' },
+      'hub-identity': { type: 'string' },
+      insecure: { type: 'boolean' },
       'log-level': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -141,6 +196,20 @@ function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv, stder
   const level = values['log-level'] ?? 'error';
   if (!LOG_LEVELS.includes(level as LogLevel)) throw new DeviceOptionsError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, not ${JSON.stringify(level)}`);
   if (values['cache-key-file'] !== undefined && values.cache === undefined) throw new DeviceOptionsError('--cache-key-file needs --cache');
+  const identityFile = values.identity ?? fromEnv('TESSERA_IDENTITY');
+  const enrollToken = values['enroll-token'] ?? fromEnv('TESSERA_ENROLL_TOKEN');
+  const hubIdentifier = values['hub-identity'] ?? fromEnv('TESSERA_HUB_IDENTITY');
+  if (values.insecure !== true && hubIdentifier !== undefined && !isIdentifier(hubIdentifier)) {
+    throw new DeviceOptionsError('--hub-identity (or TESSERA_HUB_IDENTITY) must be an identifier: I and 64 lowercase hex digits (tessera identity show)');
+  }
+  if (values.insecure === true) {
+    // (their env variables may be set for other commands: ignored here)
+    if (values.identity !== undefined || values['enroll-token'] !== undefined || values['hub-identity'] !== undefined) {
+      throw new DeviceOptionsError('--insecure is plaintext: it takes no --identity, --enroll-token or --hub-identity');
+    }
+  } else if (identityFile === undefined) {
+    throw new DeviceOptionsError('--identity FILE (or TESSERA_IDENTITY) is required for a secure hub, where the device is known by its identity; --insecure for a development hub');
+  }
 
   const options: DeviceOptions = {
     hub: values.hub ?? fromEnv('TESSERA_HUB') ?? 'ws://127.0.0.1:4000',
@@ -155,7 +224,10 @@ function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv, stder
   if (values.measurement !== undefined) options.measurement = values.measurement;
   if (values.sink !== undefined) options.sink = values.sink;
   if (values.cache !== undefined) options.cache = { path: values.cache, keyFile: values['cache-key-file'] ?? `${values.cache}.key` };
-  return options;
+  if (values.insecure === true) return { options, identityFile: undefined };
+  if (enrollToken !== undefined) options.enrollToken = enrollToken;
+  if (hubIdentifier !== undefined) options.hubIdentifier = hubIdentifier;
+  return { options, identityFile };
 }
 
 function milliseconds(flag: string, text: string): number {

@@ -79,6 +79,9 @@ export class Device extends EventEmitter<DeviceEvents> {
         ...(options.leaseOptions !== undefined ? { options: options.leaseOptions } : {}),
         ...(options.cache !== undefined ? { cache: options.cache } : {}),
         ...(options.sink !== undefined ? { sink: options.sink } : {}),
+        ...(options.identity !== undefined ? { identity: options.identity } : {}),
+        ...(options.enrollToken !== undefined ? { enrollToken: options.enrollToken } : {}),
+        ...(options.hubIdentifier !== undefined ? { hubIdentifier: options.hubIdentifier } : {}),
         ...(options.clock !== undefined ? { clock: options.clock } : {}),
         logger: this.logger,
       });
@@ -95,6 +98,8 @@ export class Device extends EventEmitter<DeviceEvents> {
       this.leaseArrived();
     });
     this.client.on('revoked', ({ leaseId }) => this.logger.info({ lease: leaseId }, 'lease revoked'));
+    this.client.on('channel', (e) => this.emit('channel', e));
+    this.client.on('enrolled', (e) => this.emit('enrolled', e));
     this.client.on('failed', ({ error, operation }) => this.leaseFailed(operation, error));
   }
 

@@ -23,6 +23,10 @@ export interface DeviceEvents {
   'write-failed': [{ status?: number; message: string; points: number; retryIn: number }];
   /** A point will never be written: InfluxDB rejected it, or the pending queue overflowed. */
   'point-lost': [{ seq: number; reason: string }];
+  /** Secure only: a channel to the hub `hub` (its identifier) is open; again after a hub restart. */
+  channel: [{ hub: string }];
+  /** Secure only: the enroll token was redeemed; the device's identity is a member of the hub with these attributes. */
+  enrolled: [{ identifier: string; attributes: Readonly<Record<string, string>> }];
   /** The LeaseClient could not get, renew, replace or revoke a lease (`operation`); it keeps trying while it runs. */
   'lease-failed': [{ operation: string; message: string }];
 }

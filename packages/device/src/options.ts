@@ -1,5 +1,6 @@
 import { routeTo } from '@tessera/transport-ws';
 import { AddressSchema, type BackoffPolicy, type Clock, InvalidAddressError, type Logger, type Node, route, type Route } from '@tessera/core';
+import type { Signer } from '@tessera/secure-channel';
 import { z } from 'zod';
 import { DeviceOptionsError } from './errors.js';
 
@@ -19,6 +20,16 @@ export interface DeviceOptions {
   ttl?: number;
   /** Cloud options for the lease request (e.g. InfluxDB `permissions`); default: the hub's. */
   leaseOptions?: Record<string, unknown>;
+  /**
+   * The device's identity (docs/protocol.md §5; e.g. `loadOrCreateIdentity(file)`): lease requests
+   * then go through a secure channel to the hub and the device's leases are this identity's.
+   * Without it, requests go in plaintext (an insecure hub).
+   */
+  identity?: Signer;
+  /** A bootstrap token (§6) the first start redeems; later starts need only the identity. Never logged. */
+  enrollToken?: string;
+  /** Trust only the hub with this identifier (`I…`); without it, any hub that answers (a warning is logged). */
+  hubIdentifier?: string;
   /** LOCAL address of the lease worker on the hub, when `hub` is not a route (default `token_lease`). */
   leaseWorker?: string;
   /** A running Node (with a WebSocket transport) to use; by default the device makes its own. */
@@ -50,6 +61,10 @@ export interface DeviceOptions {
 }
 
 const positiveInt = z.number().int().positive();
+const SignerSchema = z.custom<Signer>(
+  (v) => typeof v === 'object' && v !== null && (v as { publicKey?: unknown }).publicKey instanceof Uint8Array && isFunction((v as { sign?: unknown }).sign),
+  'identity must be a Signer (publicKey and sign)',
+);
 const isFunction = (v: unknown) => typeof v === 'function';
 
 const ClockSchema = z.custom<Clock>(
@@ -81,6 +96,10 @@ export const DeviceOptionsSchema = z
     ttl: positiveInt.optional(),
     leaseOptions: z.record(z.string(), z.unknown()).optional(),
     leaseWorker: z.string().min(1).default('token_lease'),
+    identity: SignerSchema.optional(),
+    // never the value in a message: it is a secret
+    enrollToken: z.string().min(1, 'must not be empty').max(4096, 'is too long').optional(),
+    hubIdentifier: z.string().regex(/^I[0-9a-f]{64}$/, 'must be an identifier: I and 64 lowercase hex digits').optional(),
     node: NodeSchema.optional(),
     clock: ClockSchema.optional(),
     logger: LoggerSchema.optional(),
@@ -102,7 +121,11 @@ export const DeviceOptionsSchema = z
     requestTimeout: positiveInt.default(10_000),
     revokeOnStop: z.boolean().optional(),
   })
-  .strict();
+  .strict()
+  .refine((o) => o.identity !== undefined || (o.enrollToken === undefined && o.hubIdentifier === undefined), {
+    message: 'enrollToken and hubIdentifier need an identity (a secure channel to the hub)',
+    path: ['identity'],
+  });
 
 export type ResolvedDeviceOptions = Omit<z.output<typeof DeviceOptionsSchema>, 'hub' | 'revokeOnStop'> & { hub: Route; revokeOnStop: boolean };
 

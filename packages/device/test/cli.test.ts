@@ -39,7 +39,7 @@ describe('tessera-device command line', function () {
     const abort = new AbortController();
     const tokens = new Set<string>();
     fx.service.on('created', () => void fx.service.list(ADMIN).then((leases) => leases.forEach((l) => tokens.add(l.value))));
-    const argv = ['--hub', `ws://127.0.0.1:${fx.port}`, '--influx-url', fx.influx.url, '--device-id', 'cli-1', '--interval', '20', '--ttl', '60000', '--log-level', 'debug'];
+    const argv = ['--insecure', '--hub', `ws://127.0.0.1:${fx.port}`, '--influx-url', fx.influx.url, '--device-id', 'cli-1', '--interval', '20', '--ttl', '60000', '--log-level', 'debug'];
     const exit = runDeviceCli(argv, { stdout, stderr, env: {}, signal: abort.signal });
 
     const points = () => stdout.lines().filter((l) => l.startsWith('point ')).length;
@@ -69,10 +69,13 @@ describe('tessera-device command line', function () {
 
   for (const [argv, says] of [
     [['--hub', 'ws://127.0.0.1:4000'], '--influx-url (or INFLUX_URL) is required'],
-    [['--influx-url', 'http://127.0.0.1:8086', '--interval', 'soon'], '--interval must be a positive whole number'],
-    [['--influx-url', 'http://127.0.0.1:8086', '--hub', 'http://hub'], 'hub'],
-    [['--influx-url', 'http://127.0.0.1:8086', '--log-level', 'loud'], '--log-level must be one of'],
+    [['--insecure', '--influx-url', 'http://127.0.0.1:8086', '--interval', 'soon'], '--interval must be a positive whole number'],
+    [['--insecure', '--influx-url', 'http://127.0.0.1:8086', '--hub', 'http://hub'], 'hub'],
+    [['--insecure', '--influx-url', 'http://127.0.0.1:8086', '--log-level', 'loud'], '--log-level must be one of'],
     [['--influx-url', 'http://127.0.0.1:8086', '--bogus'], "Unknown option '--bogus'"],
+    [['--influx-url', 'http://127.0.0.1:8086'], '--identity FILE (or TESSERA_IDENTITY) is required for a secure hub'],
+    [['--influx-url', 'http://127.0.0.1:8086', '--insecure', '--identity', 'x.json'], '--insecure is plaintext'],
+    [['--influx-url', 'http://127.0.0.1:8086', '--identity', 'x.json', '--hub-identity', 'hub-1'], '--hub-identity (or TESSERA_HUB_IDENTITY) must be an identifier'],
   ] as const) {
     it(`exits 2 with usage for ${argv.join(' ')}`, async function () {
       const stdout = capture();
@@ -87,7 +90,7 @@ describe('tessera-device command line', function () {
     const stdout = capture();
     const abort = new AbortController();
     const env = { INFLUX_URL: fx.influx.url, INFLUX_ORG: 'tessera', INFLUX_BUCKET: 'tessera', TESSERA_HUB: `127.0.0.1:${fx.port}`, TESSERA_DEVICE_ID: 'env-1' };
-    const exit = runDeviceCli(['--interval', '20'], { stdout, stderr: capture(), env, signal: abort.signal });
+    const exit = runDeviceCli(['--interval', '20', '--insecure'], { stdout, stderr: capture(), env, signal: abort.signal });
     await waitFor('a point', () => fx.influx.countPoints({ tags: { device: 'env-1' } }) >= 1);
     abort.abort();
     expect(await exit).to.equal(0);
@@ -101,7 +104,7 @@ describe('tessera-device command line', function () {
   });
 
   it('runs as a program and stops cleanly on SIGTERM', async function () {
-    const child = spawn(process.execPath, [BIN, '--hub', `ws://127.0.0.1:${fx.port}`, '--influx-url', fx.influx.url, '--device-id', 'bin-1', '--interval', '20'], {
+    const child = spawn(process.execPath, [BIN, '--insecure', '--hub', `ws://127.0.0.1:${fx.port}`, '--influx-url', fx.influx.url, '--device-id', 'bin-1', '--interval', '20'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';

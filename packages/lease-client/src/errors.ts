@@ -37,3 +37,20 @@ export class LeaseRejectedError extends defineError('LeaseRejectedError', 'LEASE
 /** Thrown when the hub's answer is not a lease API response (docs/protocol.md §4): a wrong route or a different peer. */
 export const LeaseProtocolError = defineError('LeaseProtocolError', 'LEASE_PROTOCOL', LeaseError);
 export type LeaseProtocolError = InstanceType<typeof LeaseProtocolError>;
+
+/**
+ * The hub refused the enroll token (docs/protocol.md §6: expired, used up,
+ * unknown, or presented by an identity that is a member already; the hub does
+ * not say which). Final: the token is not sent again; ask for a new one.
+ * The message never holds the token.
+ */
+export const EnrollmentRefusedError = defineError('EnrollmentRefusedError', 'ENROLLMENT_REFUSED', LeaseError);
+export type EnrollmentRefusedError = InstanceType<typeof EnrollmentRefusedError>;
+
+/** This identity is not a member of the hub (never enrolled, or removed), and no enroll token was given. */
+export const NotEnrolledError = defineError('NotEnrolledError', 'NOT_ENROLLED', LeaseError);
+export type NotEnrolledError = InstanceType<typeof NotEnrolledError>;
+
+/** The hub's secure channel identity is not the one the client was told to trust (`hubIdentifier`). */
+export const HubNotTrustedError = defineError('HubNotTrustedError', 'HUB_NOT_TRUSTED', LeaseError);
+export type HubNotTrustedError = InstanceType<typeof HubNotTrustedError>;

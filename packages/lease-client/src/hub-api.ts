@@ -1,17 +1,10 @@
-import { type Clock, ClosedError, fromUtf8, type Node, type Route } from '@tessera/core';
+import { type Clock, ClosedError, type Message, type Node } from '@tessera/core';
 import { z } from 'zod';
-import { FAILURE_CODES, type FailureCode, type Lease, LeaseSchema } from '@tessera/token-lease';
+import { type Lease, LeaseSchema } from '@tessera/token-lease';
 import { LeaseProtocolError, LeaseRejectedError, LeaseUnavailableError } from './errors.js';
+import { decodeResponse } from './json-response.js';
 
-const ResponseSchema = z.object({
-  result: z.enum(['success', 'failure']),
-  lease: LeaseSchema.optional(),
-  // a code this client does not know (a newer hub) or none (an older one) counts as `internal`
-  code: z.string().optional().transform((c): FailureCode => ((FAILURE_CODES as readonly string[]).includes(c ?? '') ? (c as FailureCode) : 'internal')),
-  message: z.string().optional(),
-});
-
-/** Core errors that mean the hub could not be reached this time (docs/protocol.md §2: a drop is a timeout, never a crash). */
+/** Core and channel errors that mean the hub could not be reached this time (docs/protocol.md §2: a drop is a timeout, never a crash). */
 const TRANSIENT_NAMES = new Set([
   'TimeoutError',
   'ClosedError',
@@ -19,14 +12,11 @@ const TRANSIENT_NAMES = new Set([
   'ConnectionError',
   'MailboxFullError',
   'UnknownAddressError',
+  // a secure channel that could not be opened this time (docs/protocol.md §5)
+  'HandshakeTimeoutError',
+  'HandshakeUnreachableError',
+  'ChannelClosedError',
 ]);
-
-/**
- * Failure codes worth another attempt (docs/protocol.md §4): `unavailable`
- * (the cloud or storage is down), and `internal`, which may be a one-off and
- * is retried a bounded number of times. Everything else is refused for good.
- */
-const TRANSIENT_CODES: ReadonlySet<FailureCode> = new Set(['unavailable', 'internal']);
 
 /** True for a failure worth trying again: the hub unreachable, or answering that it cannot serve now. */
 export function isTransient(err: unknown): boolean {
@@ -39,6 +29,11 @@ export interface Received {
   sentAt: number;
 }
 
+/** Sends one JSON request to the hub's lease worker and resolves with its answer: over a plain route or through a secure channel. */
+export type LeaseRequester = (body: string) => Promise<Message>;
+
+const LeaseFieldsSchema = z.looseObject({ lease: LeaseSchema.optional() });
+
 /**
  * The lease API of docs/protocol.md §4 as calls: one request, one typed outcome.
  * A transient failure throws a core error or a LeaseUnavailableError (one
@@ -47,9 +42,8 @@ export interface Received {
 export class HubApi {
   constructor(
     private readonly node: Node,
-    readonly hub: Route,
+    private readonly send: LeaseRequester,
     private readonly clock: Clock,
-    private readonly timeout: number,
   ) {}
 
   /** False once the client's own node is stopping: then nothing is worth retrying. */
@@ -84,26 +78,10 @@ export class HubApi {
     return { lease: response.lease, sentAt };
   }
 
-  private async call(action: string, body: object): Promise<z.infer<typeof ResponseSchema>> {
+  private async call(action: string, body: object): Promise<z.output<typeof LeaseFieldsSchema>> {
     // our own node stopping is not the hub being down: no point in retrying
     if (this.node.state !== 'running') throw new ClosedError(`node ${this.node.name} is ${this.node.state}`);
-    const reply = await this.node.request(this.hub, JSON.stringify(body), { timeout: this.timeout });
-    let value: unknown;
-    try {
-      value = JSON.parse(fromUtf8(reply.payload));
-    } catch {
-      // the parser's message quotes the text, which is not ours to repeat
-      throw new LeaseProtocolError(`the hub's ${action} response is not JSON`);
-    }
-    const result = ResponseSchema.safeParse(value);
-    if (!result.success) {
-      const issue = result.error.issues[0];
-      throw new LeaseProtocolError(`the hub's ${action} response is not a lease API response (${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'})`);
-    }
-    const parsed = result.data;
-    if (parsed.result === 'success') return parsed;
-    const message = parsed.message ?? `${action} failed without a message`;
-    if (TRANSIENT_CODES.has(parsed.code)) throw new LeaseUnavailableError(message, 1);
-    throw new LeaseRejectedError(action, parsed.code, message);
+    const reply = await this.send(JSON.stringify(body));
+    return decodeResponse(reply.payload, action, 'hub', LeaseFieldsSchema);
   }
 }

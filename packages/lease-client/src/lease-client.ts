@@ -3,7 +3,8 @@ import { type Clock, ClosedError, describeError, formatRoute, type Logger, Retri
 import type { Lease } from '@tessera/token-lease';
 import { LeaseRejectedError, LeaseUnavailableError } from './errors.js';
 import { type HeldLease, heldFrom } from './held-lease.js';
-import { HubApi, isTransient } from './hub-api.js';
+import { HubApi, isTransient, type LeaseRequester } from './hub-api.js';
+import { HubSession } from './hub-session.js';
 import { LeaseCache, parseKey } from './lease-cache.js';
 import { type LeaseClientOptions, resolveOptions } from './options.js';
 import { renewalDelay, type RenewalTiming } from './renewal-timing.js';
@@ -21,6 +22,10 @@ export type LeaseOperation = 'start' | 'create' | 'renew' | 'revoke' | 'persist'
 /** The events of a LeaseClient, each with one payload. Only `lease` carries a token value (`lease.value`); errors never do. */
 export interface LeaseClientEvents {
   acquired: { lease: Lease; reason: AcquireReason };
+  /** Secure only: a channel to the hub is open (again, after a hub restart or a dropped connection). */
+  channel: { hub: string };
+  /** Secure only: the enroll token was redeemed; this identity is a member of the hub now. */
+  enrolled: { identifier: string; attributes: Readonly<Record<string, string>> };
   renewed: { lease: Lease };
   revoked: { leaseId: string };
   failed: { error: Error; operation: LeaseOperation };
@@ -55,6 +60,8 @@ const noop = (): void => undefined;
 export class LeaseClient extends EventEmitter {
   readonly hub: Route;
   private readonly api: HubApi;
+  /** The secure channel to the hub, when the client has an identity. */
+  private readonly session: HubSession | undefined;
   private readonly clock: Clock;
   private readonly random: () => number;
   private readonly logger: Logger;
@@ -93,7 +100,28 @@ export class LeaseClient extends EventEmitter {
     this.overlap = resolved.overlap;
     this.ttl = resolved.ttl;
     this.createOptions = resolved.options;
-    this.api = new HubApi(options.node, this.hub, this.clock, resolved.requestTimeout);
+    let send: LeaseRequester;
+    if (resolved.secure) {
+      const session = new HubSession({
+        node: options.node,
+        hub: this.hub,
+        identity: options.identity!,
+        enrollToken: resolved.enrollToken,
+        hubIdentifier: resolved.hubIdentifier,
+        requestTimeout: resolved.requestTimeout,
+        clock: this.clock,
+        logger: this.logger,
+      });
+      session.on('opened', (e) => this.emitSafe('channel', e));
+      session.on('enrolled', (e) => this.emitSafe('enrolled', e));
+      this.session = session;
+      send = (body) => session.request(session.leaseWorker, body);
+    } else {
+      const node = options.node;
+      const hub = this.hub;
+      send = (body) => node.request(hub, body, { timeout: resolved.requestTimeout });
+    }
+    this.api = new HubApi(options.node, send, this.clock);
     if (resolved.cache?.key !== undefined) parseKey(resolved.cache.key, 'cache.key'); // a bad key fails here, not at start()
     this.cacheOptions = resolved.cache;
     this.sink = resolved.sink === undefined ? undefined : new TokenSink(resolved.sink);
@@ -191,6 +219,7 @@ export class LeaseClient extends EventEmitter {
       await this.cache?.clear().catch((err: unknown) => this.fail('persist', err));
     }
     await Promise.allSettled([this.cache?.idle(), this.sink?.idle()]);
+    this.session?.close();
     this.state = 'stopped';
   }
 

@@ -1,4 +1,5 @@
 import type { Clock, Logger, Node, RetryPolicy, Route } from '@tessera/core';
+import type { Signer } from '@tessera/secure-channel';
 import { z } from 'zod';
 import { InvalidOptionsError } from '@tessera/token-lease';
 
@@ -7,6 +8,17 @@ export interface LeaseClientOptions {
   node: Node;
   /** Route to the hub's token_lease worker, e.g. `route('3#127.0.0.1:4000', 'token_lease')`, or its text form. */
   hub: Route | string;
+  /**
+   * Our identity (docs/protocol.md §5): requests then go through a secure channel to the hub's
+   * `secure_channel` listener (same transport hops as `hub`), and the lease is this identity's.
+   */
+  identity?: Signer;
+  /** A bootstrap token (§6), redeemed once if the hub does not know `identity` yet; never logged. */
+  enrollToken?: string;
+  /** Trust only the hub with this identifier (`I…`); without it any hub that answers is trusted (one warning). */
+  hubIdentifier?: string;
+  /** Go through a secure channel (default: true when `identity` is given; true without one is an error). */
+  secure?: boolean;
   /** Requested ttl in ms; omitted → the hub's default. */
   ttl?: number;
   /** Extra create options for the cloud service (e.g. InfluxDB `permissions`). */
@@ -61,6 +73,14 @@ const NumbersSchema = z
       .refine((c) => (c.key === undefined) !== (c.keyFile === undefined), { message: 'give exactly one of key and keyFile' })
       .optional(),
     sink: z.string().min(1).optional(),
+    secure: z.boolean(),
+    // no value in a message: it is a secret
+    enrollToken: z.string().min(1, 'must not be empty').max(4096, 'is too long').optional(),
+    hubIdentifier: z.string().regex(/^I[0-9a-f]{64}$/, 'must be an identifier: I and 64 lowercase hex digits').optional(),
+  })
+  .refine((o) => o.secure || (o.enrollToken === undefined && o.hubIdentifier === undefined), {
+    message: 'enrollToken and hubIdentifier need a secure channel (an identity)',
+    path: ['secure'],
   })
   .refine((o) => o.renewAt * (1 + o.jitter) < 1, { message: 'renewAt × (1 + jitter) must be below 1, or renewal could come after expiry', path: ['renewAt'] })
   .refine((o) => o.retry.initialDelay <= o.retry.maxDelay, { message: 'retry.initialDelay must not exceed retry.maxDelay', path: ['retry'] });
@@ -70,6 +90,7 @@ export type ResolvedLeaseClientOptions = z.output<typeof NumbersSchema>;
 /** Checks the plain-data options; a mistake names the option. */
 export function resolveOptions(options: LeaseClientOptions): ResolvedLeaseClientOptions {
   if (typeof options?.node?.request !== 'function') throw new InvalidOptionsError('invalid LeaseClient option node: a @tessera/core Node is required');
+  if (options.secure === true && options.identity === undefined) throw new InvalidOptionsError('invalid LeaseClient option secure: a secure channel needs an identity');
   const result = NumbersSchema.safeParse({
     ttl: options.ttl,
     options: options.options,
@@ -80,6 +101,9 @@ export function resolveOptions(options: LeaseClientOptions): ResolvedLeaseClient
     retry: options.retry ?? undefined,
     cache: options.cache,
     sink: options.sink,
+    secure: options.secure ?? options.identity !== undefined,
+    enrollToken: options.enrollToken,
+    hubIdentifier: options.hubIdentifier,
   });
   if (!result.success) {
     const issue = result.error.issues[0];

@@ -34,7 +34,7 @@ export { decodePlaintext, encodePlaintext, MAX_BATCH_MESSAGES, type ChannelMessa
 export { trustedAuthorities, type TrustedAuthorities } from './credential/authorities.js';
 export { issueCredential, type IssueCredentialOptions } from './credential/issue-credential.js';
 export { verifyCredential, type VerifiedCredential, type VerifyCredentialOptions } from './credential/verify-credential.js';
-export { ISSUED_AT_SKEW_SECONDS, MAX_ATTRIBUTES, type CredentialClaims } from './credential/jws-format.js';
+export { decodeSegment, ISSUED_AT_SKEW_SECONDS, MAX_ATTRIBUTES, splitCompact, type CredentialClaims } from './credential/jws-format.js';
 export * from './channel-errors.js';
 // channels over routes
 export { startSecureChannelListener, type SecureChannelListener, type SecureChannelListenerOptions, type SecureChannelListenerStats } from './channel/listener.js';
