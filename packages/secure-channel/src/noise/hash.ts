@@ -1,9 +1,7 @@
-import { hash, hkdfSync } from 'node:crypto';
+import { createHmac, hash } from 'node:crypto';
 
 /** HASHLEN of SHA-256. */
 export const HASH_LENGTH = 32;
-
-const EMPTY = new Uint8Array(0);
 
 /**
  * HASH(a || b). The one-shot crypto.hash makes no Hash object: a handshake
@@ -14,12 +12,19 @@ export function sha256(a: Uint8Array, b?: Uint8Array): Buffer {
   return hash('sha256', b === undefined ? a : Buffer.concat([a, b]), 'buffer');
 }
 
-/**
- * HKDF(chaining_key, input_key_material, 2) of the Noise spec. With empty
- * `info` that is RFC 5869 HKDF (salt = chaining key, 64 bytes), so one native
- * hkdfSync call does what three HMAC objects would.
- */
+function hmac(key: Uint8Array, a: Uint8Array, b?: Uint8Array): Buffer {
+  const h = createHmac('sha256', key).update(a);
+  if (b !== undefined) h.update(b);
+  return h.digest();
+}
+
+const ONE = Buffer.from([1]);
+const TWO = Buffer.from([2]);
+
+/** HKDF(chaining_key, input_key_material, 2) of the Noise spec. */
 export function hkdf2(chainingKey: Uint8Array, inputKeyMaterial: Uint8Array): [Buffer, Buffer] {
-  const out = Buffer.from(hkdfSync('sha256', inputKeyMaterial, chainingKey, EMPTY, 2 * HASH_LENGTH));
-  return [out.subarray(0, HASH_LENGTH), out.subarray(HASH_LENGTH)];
+  const tempKey = hmac(chainingKey, inputKeyMaterial);
+  const output1 = hmac(tempKey, ONE);
+  const output2 = hmac(tempKey, output1, TWO);
+  return [output1, output2];
 }
