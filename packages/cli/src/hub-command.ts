@@ -22,6 +22,12 @@ export const HUB_SETTINGS: readonly SettingSpec[] = [
   { key: 'maxTtl', flag: 'max-ttl', env: 'TESSERA_MAX_TTL' },
   { key: 'metrics', flag: 'metrics', env: 'TESSERA_METRICS' },
   { key: 'insecure', flag: 'insecure', env: 'TESSERA_INSECURE' },
+  // TESSERA_IDENTITY is a device's own identity file: the hub's has a name of its own
+  { key: 'identity', flag: 'identity', env: 'TESSERA_HUB_IDENTITY_FILE' },
+  { key: 'admin', flag: 'admin', env: 'TESSERA_ADMIN', parse: parseList },
+  { key: 'credentialTtl', flag: 'credential-ttl', env: 'TESSERA_CREDENTIAL_TTL' },
+  // no flag (a list of rules is for a file); TESSERA_POLICIES takes it as JSON
+  { key: 'policies', flag: 'policies', env: 'TESSERA_POLICIES', parse: parseJson },
   { key: 'forward', flag: 'forward', env: 'TESSERA_FORWARD' },
   { key: 'address', flag: 'address', env: 'TESSERA_ADDRESS' },
   { key: 'logLevel', flag: 'log-level', env: 'TESSERA_LOG_LEVEL' },
@@ -66,6 +72,9 @@ export function hubCommand(): Command {
     .option('--max-ttl <ms>', 'longest a lease may live, renewals included [TESSERA_MAX_TTL] (default 86400000)')
     .option('--metrics <host:port>', 'serve /health and Prometheus /metrics there [TESSERA_METRICS]')
     .option('--insecure [bool]', 'accept anonymous callers, who share one owner and see all leases (development only) [TESSERA_INSECURE]')
+    .option('--identity <file>', "the hub's identity file, created on first start [TESSERA_HUB_IDENTITY_FILE] (default hub-identity.json in $TESSERA_STATE_DIR, else $XDG_STATE_HOME/tessera)")
+    .option('--admin <identifier>', 'an admin identity (I…), repeatable or comma-separated [TESSERA_ADMIN] (default none)', collectList)
+    .option('--credential-ttl <ms>', "lifetime of the members' credentials the hub issues [TESSERA_CREDENTIAL_TTL] (default 3600000)")
     .option('--forward [bool]', "let peers' messages hop on to other WS addresses through this hub [TESSERA_FORWARD] (default off)")
     .option('--address <name>', 'LOCAL address of the lease worker [TESSERA_ADDRESS] (default token_lease)')
     .option('--log-level <level>', 'debug | info | warn | error | silent [TESSERA_LOG_LEVEL] (default info)')
@@ -85,6 +94,7 @@ export function hubCommand(): Command {
       if (config.insecure) logger.warn({}, 'insecure: anonymous callers share one owner and see every lease; for development only');
       const hub = await startHub(config, logger);
       const lines = [`tessera hub listening on ${hub.listener.url}`, `lease worker: 0#${config.address} (storage ${describeStorage(config.storage)}, cloud ${config.cloud}, deployment ${hub.deployment})`];
+      if (hub.secure) lines.push(`identity: ${hub.secure.identifier} (${hub.secure.identityPath})`);
       if (hub.influx) lines.push(`influxdb-local: ${hub.influx.url} org=${hub.influx.org} bucket=${hub.influx.bucket} (in-process)`);
       if (hub.metricsUrl) lines.push(`metrics: ${hub.metricsUrl}/metrics, health: ${hub.metricsUrl}/health`);
       // before saying it listens: whoever reads that may stop it at once
@@ -100,6 +110,19 @@ function parseJson(text: string): unknown {
   } catch {
     return text;
   }
+}
+
+/** A comma-separated list (TESSERA_ADMIN); empty items dropped. */
+function parseList(text: string): string[] {
+  return text
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+}
+
+/** Commander's collector for a repeatable flag that also takes comma-separated lists. */
+function collectList(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), ...parseList(value)];
 }
 
 /** The storage setting without a password. */

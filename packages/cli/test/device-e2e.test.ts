@@ -4,25 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startInfluxdbLocal, type InfluxdbLocal } from '@tessera/influxdb-local';
 import { freePort, writeStatus } from '@tessera/testing';
-import { type Running, start, tessera } from './cli-helpers.js';
-
-/** Resolves once `read()` matches, checking whenever the process prints. */
-function waitForOutput(proc: Running, pattern: RegExp, what: string): Promise<RegExpMatchArray> {
-  return new Promise((resolve, reject) => {
-    const check = () => {
-      const m = pattern.exec(proc.stdout());
-      if (m !== null) {
-        proc.child.stdout.off('data', check);
-        proc.child.off('exit', gone);
-        resolve(m);
-      }
-    };
-    const gone = () => reject(new Error(`process exited before ${what}: ${proc.stdout()}\n${proc.stderr()}`));
-    proc.child.stdout.on('data', check);
-    proc.child.once('exit', gone);
-    check();
-  });
-}
+import { type Running, start, tessera, waitForOutput } from './cli-helpers.js';
 
 describe('tessera hub + tessera device + tessera lease revoke (child processes)', function () {
   this.timeout(90_000);

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { HubConfigSchema } from '../src/hub/hub-config.js';
 import { HUB_SETTINGS, hubCommand, type HubCommandOptions, resolveHubConfig } from '../src/hub-command.js';
 import { SettingsError } from '../src/settings/settings-error.js';
-import { bin, tessera } from './cli-helpers.js';
+import { bin, childEnv, tessera } from './cli-helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tessera-settings-'));
 let files = 0;
@@ -17,7 +17,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 /** The options commander hands `tessera hub`'s action for these arguments (the real option definitions). */
 async function hubFlags(args: string[]): Promise<HubCommandOptions> {
   let captured: HubCommandOptions | undefined;
-  const cmd = hubCommand().exitOverride();
+  const cmd = hubCommand().exitOverride().configureOutput({ writeErr: () => undefined });
   cmd.action((opts: HubCommandOptions) => {
     captured = opts;
   });
@@ -29,6 +29,11 @@ function configFile(ext: 'json' | 'yaml', text: string): string {
   const path = join(dir, `hub-${++files}.${ext}`);
   writeFileSync(path, text);
   return path;
+}
+
+/** Options as commander hands them when no flag is given. */
+function noFlags(): HubCommandOptions {
+  return {};
 }
 
 function settingsError(run: () => unknown): SettingsError {
@@ -147,6 +152,54 @@ describe('hub settings: whole numbers are parsed strictly from every source', ()
   });
 });
 
+describe("hub settings: a secure hub's identity, admins, credential lifetime and policies", () => {
+  const A = `I${'a'.repeat(64)}`;
+  const B = `I${'b'.repeat(64)}`;
+  const C = `I${'c'.repeat(64)}`;
+
+  it('takes --admin repeated or comma-separated, TESSERA_ADMIN comma-separated, or a list in the file; the flag wins', async () => {
+    expect(resolveHubConfig(await hubFlags([]), {}).admin).to.deep.equal([]);
+    expect(resolveHubConfig(await hubFlags(['--admin', A, '--admin', `${B},${C}`]), {}).admin).to.deep.equal([A, B, C]);
+    expect(resolveHubConfig(await hubFlags([]), { TESSERA_ADMIN: `${A}, ${B},` }).admin).to.deep.equal([A, B]);
+    expect(resolveHubConfig(await hubFlags([]), { TESSERA_CONFIG: configFile('yaml', `admin:\n  - ${C}\n`) }).admin).to.deep.equal([C]);
+    expect(resolveHubConfig(await hubFlags(['--admin', A]), { TESSERA_ADMIN: B }).admin).to.deep.equal([A]);
+    const bad = await hubFlags(['--admin', 'alice']);
+    expect(settingsError(() => resolveHubConfig(bad, {})).message).to.match(/^invalid --admin at admin\.0: expected an identifier/);
+    expect(settingsError(() => resolveHubConfig(bad, { TESSERA_ADMIN: 'I00' })).message).to.match(/^invalid --admin/);
+    expect(settingsError(() => resolveHubConfig(noFlags(), { TESSERA_ADMIN: 'I00' })).message).to.match(/^invalid TESSERA_ADMIN at admin\.0: expected an identifier/);
+  });
+
+  it("takes the hub's identity file from --identity or TESSERA_HUB_IDENTITY_FILE, never from a device's TESSERA_IDENTITY", async () => {
+    expect(resolveHubConfig(await hubFlags(['--identity', '/x/hub.json']), { TESSERA_HUB_IDENTITY_FILE: '/y/hub.json' }).identity).to.equal('/x/hub.json');
+    expect(resolveHubConfig(await hubFlags([]), { TESSERA_HUB_IDENTITY_FILE: '/y/hub.json' }).identity).to.equal('/y/hub.json');
+    expect(resolveHubConfig(await hubFlags([]), { TESSERA_IDENTITY: '/z/device.json' }).identity).to.equal(undefined);
+  });
+
+  it('takes --credential-ttl and TESSERA_CREDENTIAL_TTL as whole milliseconds of at least 1000', async () => {
+    expect(resolveHubConfig(await hubFlags([]), {}).credentialTtl).to.equal(3_600_000);
+    expect(resolveHubConfig(await hubFlags(['--credential-ttl', '60000']), {}).credentialTtl).to.equal(60_000);
+    expect(resolveHubConfig(await hubFlags([]), { TESSERA_CREDENTIAL_TTL: '5000' }).credentialTtl).to.equal(5_000);
+    const low = await hubFlags(['--credential-ttl', '999']);
+    expect(settingsError(() => resolveHubConfig(low, {})).message).to.match(/^invalid --credential-ttl: must be at least 1000/);
+    expect(settingsError(() => resolveHubConfig(noFlags(), { TESSERA_CREDENTIAL_TTL: '1e4' })).message).to.match(/^invalid TESSERA_CREDENTIAL_TTL: expected a whole number/);
+  });
+
+  it('takes policies from the config file (no flag), naming a bad rule by its path', async () => {
+    expect(resolveHubConfig(await hubFlags([]), {}).policies).to.equal(undefined);
+    const file = configFile('yaml', 'policies:\n  - match: { role: device }\n    privileges: [{ resource: tessera, actions: [write] }]\n');
+    expect(resolveHubConfig(await hubFlags([]), { TESSERA_CONFIG: file }).policies).to.have.length(1);
+    const bad = configFile('json', JSON.stringify({ policies: [{ match: { role: 'device' }, privileges: 'everything' }] }));
+    expect(settingsError(() => resolveHubConfig(noFlags(), { TESSERA_CONFIG: bad })).message).to.match(/^invalid config file field "policies" at policies\.0\.privileges: /);
+    let refused: unknown;
+    try {
+      await hubFlags(['--policies', '[]']);
+    } catch (err) {
+      refused = err;
+    }
+    expect((refused as { code?: string } | undefined)?.code).to.equal('commander.unknownOption');
+  });
+});
+
 describe('tessera commands: a bad setting exits 2 naming it as the user wrote it', function () {
   // each check starts a tessera process: seconds apiece on a loaded machine
   this.timeout(180_000);
@@ -195,7 +248,7 @@ describe('tessera commands: a bad setting exits 2 naming it as the user wrote it
 
 /** Starts `tessera hub --config file`, stops it once it listens, and returns all it wrote. */
 async function hubOutput(file: string): Promise<{ stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [bin, 'hub', '--config', file]);
+  const child = spawn(process.execPath, [bin, 'hub', '--config', file], { env: childEnv() });
   let stdout = '';
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
