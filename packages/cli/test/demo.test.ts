@@ -1,6 +1,9 @@
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DemoOperator } from '../src/demo/operator.js';
 
@@ -9,14 +12,43 @@ const root = fileURLToPath(new URL('../../../', import.meta.url));
 describe('npm start (the demo)', function () {
   this.timeout(180_000);
 
-  it('`npm start -- --duration 20`: a device meets a 401 (lease revoked from outside) and another a 403 (token deactivated), each recovers; no point lost', async () => {
-    const child = spawn('npm', ['start', '--silent', '--', '--duration', '20'], { cwd: root, env: { ...process.env, CI: 'true' } });
+  let scratch: string;
+  beforeEach(async () => {
+    // the demo's TMPDIR: whatever it writes there (the hub's identity) must be gone when it ends
+    scratch = await mkdtemp(join(tmpdir(), 'tessera-demo-test-'));
+  });
+  afterEach(async () => {
+    await rm(scratch, { recursive: true, force: true });
+  });
+
+  it('`npm start -- --duration 20`: devices enroll and lease through secure channels; a device meets a 401 (lease revoked from outside by an admin) and another a 403 (token deactivated), each recovers; no point lost, no secret shown, no file left', async () => {
+    const child = spawn('npm', ['start', '--silent', '--', '--duration', '20'], { cwd: root, env: { ...process.env, CI: 'true', TMPDIR: scratch } });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     const [code] = (await once(child, 'close')) as [number];
     expect(code, err + out).to.equal(0);
+    expect(await readdir(scratch), 'files the demo left in its TMPDIR').to.deep.equal([]);
+
+    // a secure hub: each device its own identity, enrolled once with a bootstrap token (only its reference shown), its requests through a channel
+    const id = 'I[0-9a-f]{7}…';
+    const hubId = new RegExp(`^hub \\S+ \\(identity (${id}), secure`, 'm').exec(out)?.[1];
+    expect(hubId, out).to.be.a('string');
+    expect(out).to.match(/demo\s+a lease request sent without a secure channel is refused: not_allowed/);
+    for (const n of [1, 2, 3]) {
+      expect(out).to.match(new RegExp(`hub\\s+bootstrap token [0-9a-f]{12} made for device-${n} \\(role=device, one use\\)`));
+      expect(out).to.match(new RegExp(`device-${n}\\s+enrolled as ${id} \\(role=device\\)`));
+      expect(out).to.include(`device-${n}  secure channel open to hub ${hubId}: every lease request goes through it`);
+    }
+    const enrolled = [...out.matchAll(new RegExp(`device-(\\d)\\s+enrolled as (${id})`, 'g'))].map((m) => [m[1], m[2]]);
+    expect(new Set(enrolled.map(([, identifier]) => identifier)).size, 'an identity of its own each').to.equal(3);
+    // every lease issued belongs to the identity its device enrolled as
+    const issued = [...out.matchAll(new RegExp(`hub\\s+lease \\S+ issued to device-(\\d) \\((${id})\\)`, 'g'))];
+    expect(issued.length).to.be.at.least(3);
+    for (const m of issued) expect(enrolled, m[0]).to.deep.include([m[1], m[2]]);
+    expect(out).to.match(new RegExp(`operator\\s+secure channel open to hub ${hubId} as ${id}, an admin in the hub's settings`));
+    expect(out).to.match(new RegExp(`operator\\s+lists the hub's members: device-1 ${id}, device-2 ${id}, device-3 ${id} \\(role device\\)`));
     // not a terminal: a timeline, then the summary
     expect(out).to.match(/hub\s+lease \S+ issued/);
     expect(out).to.match(/operator\s+revokes device-\d's lease \S+ from outside/);
@@ -35,7 +67,15 @@ describe('npm start (the demo)', function () {
     expect(number(/points written:\s+(\d+)/)).to.be.greaterThan(0);
     expect(number(/points in InfluxDB:\s+(\d+)/)).to.equal(number(/points written:\s+(\d+)/));
     expect(number(/points lost:\s+(\d+)/)).to.equal(0);
-    expect(out).to.not.match(/[A-Za-z0-9_-]{86}==/); // no token printed
+    expect(number(/devices enrolled:\s+(\d+)/)).to.equal(3);
+    expect(number(/secure channels:\s+(\d+) opened/), 'one per device and the operator’s').to.be.at.least(4);
+    expect(summary).to.match(/without: not_allowed/);
+    // no secret: InfluxDB tokens (88 characters), bootstrap tokens (43), private keys (43), credentials (JWS) are
+    // long runs of base64 or base64url characters; the screen shows only short forms and references
+    const text = out + err;
+    expect(text).to.not.match(/[A-Za-z0-9+/_=-]{40,}/);
+    expect(text).to.not.match(/eyJ[A-Za-z0-9_-]+\./);
+    expect(text).to.not.include('private_key');
   });
 });
 

@@ -5,7 +5,6 @@ import { expect } from 'chai';
 import { type InfluxdbLocal, startInfluxdbLocal } from '@tessera/influxdb-local';
 import { Ed25519Identity } from '@tessera/secure-channel';
 import { type SecureHub, startSecureHub } from '../../lease-client/test/fixtures/secure-hub.js';
-import { testAuthorityState } from '../../lease-client/test/fixtures/test-authority.js';
 import { runDeviceCli } from '../src/index.js';
 import { waitFor } from './helpers.js';
 
@@ -30,7 +29,7 @@ describe('tessera-device against a secure hub', function () {
   beforeEach(async function () {
     influx = await startInfluxdbLocal({ port: 0, org: 'tessera', bucket: 'tessera', token: 'operator-token-for-tests' });
     dir = await mkdtemp(join(tmpdir(), 'tessera-device-secure-'));
-    hub = await startSecureHub({ influx, identity: Ed25519Identity.generate(), state: testAuthorityState() });
+    hub = await startSecureHub({ influx, identity: Ed25519Identity.generate() });
   });
   afterEach(async function () {
     await hub.stop();
@@ -50,7 +49,7 @@ describe('tessera-device against a secure hub', function () {
   }
 
   it('creates its identity, enrolls with TESSERA_ENROLL_TOKEN, writes; restarted without a token it writes again; the token is never printed', async function () {
-    const { token } = hub.authority.createToken({ attributes: { role: 'device' } });
+    const { token } = await hub.authority.createToken({ attributes: { role: 'device' } });
     const identityFile = join(dir, 'device.json');
     const argv = ['--hub', hub.url, '--identity', identityFile, '--hub-identity', hub.identity.identifier, '--influx-url', influx.url, '--device-id', 'sec-1', '--interval', '20', '--log-level', 'debug'];
 
@@ -62,7 +61,7 @@ describe('tessera-device against a secure hub', function () {
     expect(lines[1]).to.equal(`identity ${identifier} (${identityFile}), secure channel, hub identity pinned to ${hub.identity.identifier}, enroll token given`);
     expect(first.stdout).to.include(`secure channel to hub ${hub.identity.identifier} open`);
     expect(first.stdout).to.include(`enrolled as ${identifier} with role=device`);
-    expect(hub.authority.state.members.has(identifier)).to.equal(true);
+    expect(await hub.authority.membership(identifier)).to.deep.equal({ identifier, attributes: { role: 'device' }, admin: false });
 
     const second = await runUntilAPoint(argv, {});
     expect(second.code, second.stderr).to.equal(0);

@@ -17,7 +17,6 @@ import {
 } from '@tessera/lease-client';
 import { fakeClock, writeWith } from '../../token-lease/test/fixtures.js';
 import { type SecureHub, type SecureHubOptions, startSecureHub } from './fixtures/secure-hub.js';
-import { testAuthorityState, type TestAuthorityState } from './fixtures/test-authority.js';
 
 /** Lets real I/O and promise chains run until `done()` holds: polls once per event-loop turn, never sleeps. */
 async function until(done: () => boolean, what: string): Promise<void> {
@@ -56,7 +55,6 @@ describe('LeaseClient through a secure channel (enrollment, credentials, hub res
   let influx: InfluxdbLocal;
   let dir: string;
   let hubIdentity: Ed25519Identity;
-  let state: TestAuthorityState;
   let hubs: SecureHub[];
   const nodes: Node[] = [];
   const clients: LeaseClient[] = [];
@@ -72,7 +70,6 @@ describe('LeaseClient through a secure channel (enrollment, credentials, hub res
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'tessera-secure-client-'));
     hubIdentity = Ed25519Identity.generate();
-    state = testAuthorityState();
     hubs = [];
     logs = [];
   });
@@ -84,7 +81,7 @@ describe('LeaseClient through a secure channel (enrollment, credentials, hub res
   });
 
   async function hub(options: Partial<SecureHubOptions> = {}): Promise<SecureHub> {
-    const started = await startSecureHub({ influx, identity: hubIdentity, state, snapshotPath: join(dir, 'leases.json'), ...options });
+    const started = await startSecureHub({ influx, identity: hubIdentity, snapshotPath: join(dir, 'leases.json'), membersSnapshotPath: join(dir, 'members.json'), ...options });
     hubs.push(started);
     return started;
   }
@@ -116,7 +113,7 @@ describe('LeaseClient through a secure channel (enrollment, credentials, hub res
   it('enrolls on first start and leases through the channel; restarted with the same identity file and no token, it leases and renews', async () => {
     const { clock, tick } = fakeClock();
     const h = await hub({ clock, policy: { defaultTtl: 60_000 } });
-    const { token } = h.authority.createToken({ attributes: { role: 'device', bucket: 'tessera' } });
+    const { token } = await h.authority.createToken({ attributes: { role: 'device', bucket: 'tessera' } });
     const identityFile = join(dir, 'device.identity.json');
     const identity = await loadOrCreateIdentity(identityFile);
     expect((await stat(identityFile)).mode & 0o777).to.equal(0o600);
@@ -154,7 +151,7 @@ describe('LeaseClient through a secure channel (enrollment, credentials, hub res
   it('re-handshakes after a hub restart (same identity and storage) and renews, serving its lease meanwhile', async () => {
     const { clock, tick } = fakeClock();
     const h1 = await hub({ clock, policy: { defaultTtl: 60_000 } });
-    const { token } = h1.authority.createToken({ attributes: { role: 'device' } });
+    const { token } = await h1.authority.createToken({ attributes: { role: 'device' } });
     const identity = await loadOrCreateIdentity(join(dir, 'device.json'));
     const c = client(h1, {
       identity,
@@ -194,7 +191,7 @@ describe('LeaseClient through a secure channel (enrollment, credentials, hub res
   it('fetches a new credential at 2/3 of its life, so the channel outlives the first one', async () => {
     const { clock, tick } = fakeClock();
     const h = await hub({ clock, credentialTtl: 60_000, policy: { defaultTtl: 150_000 } });
-    const { token } = h.authority.createToken({ attributes: { role: 'device' } });
+    const { token } = await h.authority.createToken({ attributes: { role: 'device' } });
     const identity = await loadOrCreateIdentity(join(dir, 'device.json'));
     const c = client(h, { identity, enrollToken: token, ttl: 150_000, clock, random: () => 0.5 });
     const events = record(c);
@@ -222,7 +219,7 @@ describe('LeaseClient through a secure channel (enrollment, credentials, hub res
 
   it('refuses a hub whose identity is not the pinned one, at once and without asking it anything', async () => {
     const h = await hub();
-    const { token } = h.authority.createToken({ attributes: { role: 'device' } });
+    const { token } = await h.authority.createToken({ attributes: { role: 'device' } });
     const c = client(h, { identity: Ed25519Identity.generate(), enrollToken: token, hubIdentifier: Ed25519Identity.generate().identifier });
     const events = record(c);
     const err = await c.start().catch((e: unknown) => e);
@@ -237,7 +234,7 @@ describe('LeaseClient through a secure channel (enrollment, credentials, hub res
 
   it('trusts an unpinned hub with one warning', async () => {
     const h = await hub();
-    const { token } = h.authority.createToken({ attributes: { role: 'device' } });
+    const { token } = await h.authority.createToken({ attributes: { role: 'device' } });
     const c = client(h, { identity: Ed25519Identity.generate(), enrollToken: token });
     await c.start();
     await c.reportAuthFailure(c.lease!);
@@ -246,7 +243,7 @@ describe('LeaseClient through a secure channel (enrollment, credentials, hub res
 
   it('sends a refused token once and then fails every start with EnrollmentRefusedError; no token at all is NotEnrolledError', async () => {
     const h = await hub();
-    const { token } = h.authority.createToken({ attributes: { role: 'device' } });
+    const { token } = await h.authority.createToken({ attributes: { role: 'device' } });
     await client(h, { identity: Ed25519Identity.generate(), enrollToken: token }).start(); // uses it up
 
     const late = client(h, { identity: Ed25519Identity.generate(), enrollToken: token });

@@ -5,7 +5,7 @@ import { runDemo } from './run-demo.js';
 /** `tessera demo`: what `npm start` runs. */
 export function demoCommand(): Command {
   return new Command('demo')
-    .description('run influxdb-local, a hub and devices with short TTLs: leases issued, renewed, expired and revoked; a 401 and a 403 met and recovered from')
+    .description('run influxdb-local, a secure hub and devices with short TTLs: devices enroll with one-use bootstrap tokens and lease through secure channels; leases issued, renewed, expired and revoked; a 401 and a 403 met and recovered from')
     .addOption(new Option('--duration <s>', 'end by itself after this many seconds, with a summary').env('TESSERA_DEMO_DURATION').argParser(positiveNumber))
     .addOption(new Option('--devices <n>', 'how many devices').env('TESSERA_DEMO_DEVICES').argParser(positiveWholeNumber).default(3))
     .addOption(new Option('--ttl <ms>', 'lease TTL the devices ask for').env('TESSERA_DEMO_TTL').argParser(positiveWholeNumber).default(6_000))

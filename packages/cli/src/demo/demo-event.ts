@@ -4,11 +4,13 @@ export interface DemoEvent {
   at: number;
   source: 'hub' | 'demo' | string;
   text: string;
-  kind: 'issued' | 'renewed' | 'expired' | 'revoked' | 'auth-failure' | 'swapped' | 'outside' | 'info';
+  kind: 'issued' | 'renewed' | 'expired' | 'revoked' | 'auth-failure' | 'swapped' | 'outside' | 'secure' | 'info';
 }
 
 export interface DeviceRow {
   id: string;
+  /** Its identity's identifier (the owner of its leases), whole: views shorten it. */
+  identifier: string;
   lease: string;
   expires: number | undefined;
   written: number;
@@ -25,11 +27,19 @@ export interface DemoSnapshot {
   influxUrl: string;
   devices: DeviceRow[];
   hub: { issued: number; renewed: number; expired: number; revokedOnRequest: number; outside: number; deactivated: number; latenessP99: number };
+  /** The hub's identifier, members enrolled, secure channels open now and opened in all. */
+  secure: { hub: string; enrolled: number; channelsOpen: number; channelsOpened: number };
   recent: DemoEvent[];
 }
 
 export interface DemoSummary {
   seconds: number;
+  /** Devices that joined the hub with a one-use bootstrap token (each its own identity). */
+  devicesEnrolled: number;
+  /** Secure channels the hub accepted (devices' and the operator's); every lease request came through one. */
+  secureChannels: number;
+  /** What the hub answered a lease request sent without a channel (its failure code). */
+  plaintextRefused: string;
   leasesIssued: number;
   leasesRenewed: number;
   leasesRevoked: number;
@@ -47,7 +57,7 @@ export interface DemoSummary {
   pointsLost: number;
 }
 
-/** A short, safe form of a lease id for the screen. */
+/** A short, safe form of a lease id or an identifier for the screen. */
 export function shortId(id: string): string {
   return id.length > 10 ? `${id.slice(0, 8)}…` : id;
 }

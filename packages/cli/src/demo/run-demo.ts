@@ -1,11 +1,12 @@
 import { InfluxDB } from '@influxdata/influxdb-client';
 import { AuthorizationsAPI } from '@influxdata/influxdb-client-apis';
 import { type Logger, silentLogger } from '@tessera/core';
-import { type Device, startDevice } from '@tessera/device';
-import { HubConfigSchema } from '../hub/hub-config.js';
-import { type Hub, startHub } from '../hub/start-hub.js';
+import { Device, resolveDeviceOptions } from '@tessera/device';
+import { Ed25519Identity } from '@tessera/secure-channel';
 import { type DemoEvent, type DemoSnapshot, type DemoSummary, seconds, shortId } from './demo-event.js';
+import { type DemoHub, startDemoHub } from './demo-hub.js';
 import { DemoOperator, type OperatorAct } from './operator.js';
+import { OperatorConsole } from './operator-console.js';
 import { StatusView } from './status-view.js';
 import { TimelineView } from './timeline-view.js';
 
@@ -31,31 +32,52 @@ export interface DemoOptions {
 const MEASUREMENT = 'device_metrics';
 
 /**
- * The whole mission in one process: an influxdb-local, a hub and devices with
- * short TTLs; leases issued, renewed, expired and revoked. Within seconds an
- * operator revokes one device's lease from outside (its next write meets a 401)
- * and deactivates another's token in InfluxDB (a 403); each device reports the
- * lease, gets a new one and replays. Then one act every `revokeEvery` seconds.
+ * The whole mission in one process: an influxdb-local, a secure hub and
+ * devices with short TTLs. Each device has its own identity, joins the hub
+ * once with a one-use bootstrap token and sends every lease request through a
+ * secure channel; leases are issued, renewed, expired and revoked. Within
+ * seconds the operator, an admin with a channel of its own, revokes one
+ * device's lease from outside (its next write meets a 401) and deactivates
+ * another's token in InfluxDB (a 403); each device reports the lease, gets a
+ * new one and replays. Then one act every `revokeEvery` seconds. No token,
+ * bootstrap token or key is ever shown, and no key stays on disk.
  */
 export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   const started = Date.now();
   const elapsed = () => Date.now() - started;
   const logger = options.logger ?? silentLogger;
-  const hub: Hub = await startHub(
-    HubConfigSchema.parse({
-      listen: '127.0.0.1:0',
-      insecure: true,
-      defaultTtl: options.ttl,
-      minTtl: Math.min(500, options.ttl),
-      maxTtl: options.maxTtl,
-      logLevel: 'silent',
-    }),
-    logger,
-  );
+  const demoHub = await startDemoHub({ ttl: options.ttl, maxTtl: options.maxTtl }, logger);
+  const { hub, secure } = demoHub;
+  const operatorConsole = new OperatorConsole({ hub: hub.listener.url, hubIdentifier: secure.identifier, identity: demoHub.operator, logger });
+  const devices: Device[] = [];
+  let summary: DemoSummary;
+  try {
+    summary = await runMission(options, { hub, secure, operatorConsole, operatorIdentifier: demoHub.operator.identifier, devices, elapsed, logger });
+  } finally {
+    await Promise.allSettled(devices.map((d) => d.stop()));
+    await operatorConsole.close();
+    await demoHub.stop();
+  }
+  return summary;
+}
+
+interface MissionParts {
+  hub: DemoHub['hub'];
+  secure: DemoHub['secure'];
+  operatorConsole: OperatorConsole;
+  operatorIdentifier: string;
+  /** Filled as devices start; runDemo stops what is left of them. */
+  devices: Device[];
+  elapsed: () => number;
+  logger: Logger;
+}
+
+async function runMission(options: DemoOptions, parts: MissionParts): Promise<DemoSummary> {
+  const { hub, secure, operatorConsole, devices, elapsed, logger } = parts;
   const influx = hub.influx!;
   const view = options.tty ? new StatusView(options.out) : new TimelineView(options.out);
   const recent: DemoEvent[] = [];
-  const tally = { issued: 0, renewed: 0, expired: 0, revokedOnRequest: 0, outside: 0, deactivated: 0 };
+  const tally = { issued: 0, renewed: 0, expired: 0, revokedOnRequest: 0, outside: 0, deactivated: 0, enrolled: 0 };
   const met = new Map<string, { unauthorized: number; forbidden: number }>(); // device id → 401s and 403s it met
   const show = (source: string, kind: DemoEvent['kind'], text: string) => {
     const e: DemoEvent = { at: elapsed(), source, kind, text };
@@ -66,11 +88,17 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
 
   const owners = new Map<string, string>(); // lease id → device id
   const held = new Map<string, { id: string; expires: number }>(); // device id → its lease, renewals included
+  const named = new Map<string, string>(); // identifier → device id
+  const identifiers: string[] = []; // by device number - 1
   const who = (id: string) => owners.get(id) ?? 'a device';
   hub.service.on('created', (e) => {
     tally.issued++;
-    show('hub', 'issued', `lease ${shortId(e.id)} issued (ttl ${seconds(e.ttl)})`);
+    show('hub', 'issued', `lease ${shortId(e.id)} issued to ${named.get(e.owner) ?? 'a member'} (${shortId(e.owner)}), ttl ${seconds(e.ttl)}`);
   });
+  secure.authority.on('enrolled', () => tally.enrolled++);
+  operatorConsole.onChannel((to) =>
+    show('operator', 'secure', `secure channel open to hub ${shortId(to)} as ${shortId(parts.operatorIdentifier)}, an admin in the hub's settings (no member, no token)`),
+  );
   hub.service.on('renewed', (e) => {
     tally.renewed++;
     show('hub', 'renewed', `lease ${shortId(e.id)} of ${who(e.id)} renewed, now expires in ${seconds(Date.parse(e.expires) - Date.now())}`);
@@ -87,19 +115,24 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
 
   view.start([
     `tessera demo: a hub, an InfluxDB and ${options.devices} devices, leases of ${seconds(options.ttl)} (max ${seconds(options.maxTtl)})`,
-    `hub ${hub.listener.url}   influxdb-local ${influx.url} (org ${influx.org}, bucket ${influx.bucket})`,
+    `hub ${hub.listener.url} (identity ${shortId(secure.identifier)}, secure: each device enrolls once with a one-use bootstrap token; lease requests only through secure channels)`,
+    `influxdb-local ${influx.url} (org ${influx.org}, bucket ${influx.bucket})`,
     `points read back: GET ${influx.url}/api/v2/local/points?org=${influx.org}&bucket=${influx.bucket}`,
     options.duration === undefined ? 'Ctrl-C ends it with a summary.' : `ends by itself after ${options.duration} s with a summary.`,
   ]);
 
-  const devices: Device[] = [];
+  // what anything without a channel gets
+  const refusal = await operatorConsole.plaintextRefusal();
+  show('demo', 'secure', `a lease request sent without a secure channel is refused: ${refusal.code}`);
+
   const authorizations = new AuthorizationsAPI(new InfluxDB({ url: influx.url, token: influx.token }));
   const operator = new DemoOperator(
     {
       interval: options.interval,
       ttl: options.ttl,
+      // as `tessera lease revoke ID --identity <admin>`: from outside every device, through the operator's own secure channel
       revoke: async (leaseId) => {
-        await hub.service.revoke({ owner: 'operator', admin: true }, leaseId);
+        await operatorConsole.revoke(leaseId);
         tally.outside++;
       },
       // what an operator does in the InfluxDB UI or with `influx auth inactive`: the token stays, refused (403)
@@ -113,26 +146,36 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   );
   for (let i = 1; i <= options.devices; i++) {
     const id = `device-${i}`;
-    const device = await startDevice({
-      hub: hub.listener.url,
-      deviceId: id,
-      influxUrl: influx.url,
-      org: influx.org,
-      bucket: influx.bucket,
-      interval: options.interval,
-      ttl: options.ttl,
-      measurement: MEASUREMENT,
-      logger,
-    });
+    // its own identity, in memory; a bootstrap token it redeems once (never shown: only its reference)
+    const identity = Ed25519Identity.generate();
+    named.set(identity.identifier, id);
+    identifiers.push(identity.identifier);
+    const made = await secure.authority.createToken({ attributes: { role: 'device' } });
+    show('hub', 'secure', `bootstrap token ${made.reference} made for ${id} (role=device, one use)`);
+    const device = new Device(
+      resolveDeviceOptions({
+        hub: hub.listener.url,
+        deviceId: id,
+        influxUrl: influx.url,
+        org: influx.org,
+        bucket: influx.bucket,
+        interval: options.interval,
+        ttl: options.ttl,
+        measurement: MEASUREMENT,
+        identity,
+        enrollToken: made.token,
+        hubIdentifier: secure.identifier,
+        logger,
+      }),
+    );
     devices.push(device);
     const counts = { unauthorized: 0, forbidden: 0 };
     met.set(id, counts);
-    const current = device.stats().lease;
-    if (current) {
-      owners.set(current.id, id);
-      held.set(id, { id: current.id, expires: Date.parse(current.expires) });
-      operator.leaseHeld(id, current);
-    }
+    device.on('enrolled', (e) => {
+      const attributes = Object.entries(e.attributes).map(([k, v]) => `${k}=${v}`).join(' ');
+      show(id, 'secure', `enrolled as ${shortId(e.identifier)} (${attributes}): its bootstrap token is spent, its identity is what the hub knows`);
+    });
+    device.on('channel', (e) => show(id, 'secure', `secure channel open to hub ${shortId(e.hub)}: every lease request goes through it`));
     device.on('lease', ({ lease, reason }) => {
       owners.set(lease.id, id);
       held.set(id, { id: lease.id, expires: Date.parse(lease.expires) });
@@ -149,7 +192,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     });
     device.on('token-swapped', (e) => show(id, 'swapped', `token swapped ${shortId(e.from)} → ${shortId(e.to)}; writes go on`));
     device.on('point-lost', (e) => show(id, 'info', `point ${e.seq} LOST: ${e.reason}`));
+    await device.start();
   }
+
+  // the operator looks at who joined, as `tessera enroll members` does: through its own channel, as an admin
+  const members = (await operatorConsole.members()).sort((a, b) => (named.get(a.identifier) ?? '').localeCompare(named.get(b.identifier) ?? ''));
+  const roles = [...new Set(members.map((m) => m.attributes['role'] ?? '-'))].join(', ');
+  show('operator', 'secure', `lists the hub's members: ${members.map((m) => `${named.get(m.identifier) ?? '?'} ${shortId(m.identifier)}`).join(', ')} (role ${roles})`);
 
   // one of each at once, so every run shows both within seconds; then one act every revokeEvery seconds, in turn
   operator.plan('revoke');
@@ -170,6 +219,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
         const lease = held.get(`device-${i + 1}`);
         return {
           id: `device-${i + 1}`,
+          identifier: identifiers[i] ?? '-',
           lease: lease?.id ?? '-',
           expires: lease?.expires,
           written: s.pointsWritten,
@@ -180,12 +230,15 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
         };
       }),
       hub: { ...tally, latenessP99: lateness.p99 },
+      secure: { hub: secure.identifier, enrolled: tally.enrolled, channelsOpen: secure.channels.stats().channels, channelsOpened: secure.channels.stats().accepted },
       recent: [...recent],
     };
   };
   const redraw = options.tty ? setInterval(() => (view as StatusView).draw(snapshot()), 250) : undefined;
 
   await new Promise<void>((resolve) => {
+    // Ctrl-C while the devices were enrolling ends it now
+    if (options.signal?.aborted === true) return resolve();
     const end = options.duration === undefined ? undefined : setTimeout(resolve, options.duration * 1000);
     options.signal?.addEventListener('abort', () => {
       if (end) clearTimeout(end);
@@ -207,6 +260,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   const unwritten = stats.reduce((n, s) => n + s.pointsLost + s.pointsPending, 0);
   const summary: DemoSummary = {
     seconds: elapsed() / 1000,
+    devicesEnrolled: tally.enrolled,
+    secureChannels: secure.channels.stats().accepted,
+    plaintextRefused: refusal.code,
     leasesIssued: tally.issued,
     leasesRenewed: tally.renewed,
     leasesRevoked: tally.expired + tally.revokedOnRequest,
@@ -219,7 +275,6 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     pointsInInfluxdb,
     pointsLost: unwritten + Math.max(0, pointsWritten - pointsInInfluxdb),
   };
-  await hub.stop();
   view.stop(summary);
   return summary;
 }

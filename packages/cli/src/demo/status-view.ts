@@ -22,12 +22,13 @@ export class StatusView {
     const lines = [
       `\x1b[1mtessera demo\x1b[0m  ${seconds(s.elapsed)}   hub ${s.hubUrl}   influxdb ${s.influxUrl}`,
       `hub: ${s.hub.issued} issued, ${s.hub.renewed} renewed, ${s.hub.expired} expired+revoked, ${s.hub.revokedOnRequest} revoked on request, lateness p99 ${s.hub.latenessP99} ms`,
+      `secure: hub ${shortId(s.secure.hub)}, ${s.secure.enrolled} devices enrolled, ${s.secure.channelsOpen} secure channels open (${s.secure.channelsOpened} opened)`,
       `operator: ${s.hub.outside} revoked from outside (→ 401), ${s.hub.deactivated} deactivated in InfluxDB (→ 403)`,
       '',
-      `${'device'.padEnd(10)} ${'lease'.padEnd(10)} ${'expires in'.padStart(10)} ${'points'.padStart(7)} ${'401'.padStart(4)} ${'403'.padStart(4)} ${'leases'.padStart(6)} ${'lost'.padStart(5)}`,
+      `${'device'.padEnd(10)} ${'identity'.padEnd(10)} ${'lease'.padEnd(10)} ${'expires in'.padStart(10)} ${'points'.padStart(7)} ${'401'.padStart(4)} ${'403'.padStart(4)} ${'leases'.padStart(6)} ${'lost'.padStart(5)}`,
       ...s.devices.map(
         (d) =>
-          `${d.id.padEnd(10)} ${shortId(d.lease).padEnd(10)} ${(d.expires === undefined ? '-' : seconds(Math.max(0, d.expires - Date.now()))).padStart(10)} ${String(d.written).padStart(7)} ${String(d.met401).padStart(4)} ${String(d.met403).padStart(4)} ${String(d.leases).padStart(6)} ${String(d.lost).padStart(5)}`,
+          `${d.id.padEnd(10)} ${shortId(d.identifier).padEnd(10)} ${shortId(d.lease).padEnd(10)} ${(d.expires === undefined ? '-' : seconds(Math.max(0, d.expires - Date.now()))).padStart(10)} ${String(d.written).padStart(7)} ${String(d.met401).padStart(4)} ${String(d.met403).padStart(4)} ${String(d.leases).padStart(6)} ${String(d.lost).padStart(5)}`,
       ),
       '',
       'recent:',
