@@ -3,9 +3,16 @@ import { createHash, randomBytes } from 'node:crypto';
 /** Random bytes in a bootstrap token (docs/protocol.md §6: at least 32). */
 export const TOKEN_BYTES = 32;
 
-/** A new bootstrap token: TOKEN_BYTES random bytes in base64url (43 characters). */
+/**
+ * A new bootstrap token: TOKEN_BYTES random bytes in base64url (43 characters),
+ * never starting with `-`: a command line (`tessera device --enroll-token T`)
+ * would take it for an option.
+ */
 export function newBootstrapToken(): string {
-  return randomBytes(TOKEN_BYTES).toString('base64url');
+  let token: string;
+  do token = randomBytes(TOKEN_BYTES).toString('base64url');
+  while (token.startsWith('-'));
+  return token;
 }
 
 /**

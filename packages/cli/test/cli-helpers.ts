@@ -46,7 +46,7 @@ export interface Running {
   child: ChildProcessWithoutNullStreams;
   stdout(): string;
   stderr(): string;
-  /** SIGTERM, then resolves with the exit code. */
+  /** SIGTERM, then resolves with the exit code (null when a signal ended it); at once if it has ended. */
   stop(): Promise<number | null>;
 }
 
@@ -72,7 +72,8 @@ export async function start(args: string[], ready: string | RegExp, env: NodeJS.
     stdout: () => stdout,
     stderr: () => stderr,
     async stop() {
-      if (child.exitCode !== null) return child.exitCode;
+      // ended already (by a signal too: then exitCode stays null, and 'exit' will not come again)
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
       child.kill('SIGTERM');
       const [code] = (await once(child, 'exit')) as [number | null];
       return code;
