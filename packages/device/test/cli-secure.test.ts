@@ -6,20 +6,8 @@ import { type InfluxdbLocal, startInfluxdbLocal } from '@tessera/influxdb-local'
 import { Ed25519Identity } from '@tessera/secure-channel';
 import { type SecureHub, startSecureHub } from '../../lease-client/test/fixtures/secure-hub.js';
 import { runDeviceCli } from '../src/index.js';
-import { waitFor } from './helpers.js';
+import { capture, waitFor } from './helpers.js';
 
-function capture() {
-  let text = '';
-  return {
-    write: (chunk: string) => {
-      text += chunk;
-      return true;
-    },
-    get text() {
-      return text;
-    },
-  };
-}
 
 describe('tessera-device against a secure hub', function () {
   let influx: InfluxdbLocal;

@@ -3,24 +3,11 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { type HubFixture, startHub } from '../../../packages/token-lease/test/fixtures.js';
 import { runDeviceCli } from '../src/index.js';
-import { oneTo, seqsOf, waitFor } from './helpers.js';
+import { capture, oneTo, seqsOf, waitFor } from './helpers.js';
 
 const ADMIN = { owner: 'test', admin: true };
 const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 
-function capture() {
-  let text = '';
-  return {
-    write: (chunk: string) => {
-      text += chunk;
-      return true;
-    },
-    get text() {
-      return text;
-    },
-    lines: () => text.split('\n').filter((l) => l !== ''),
-  };
-}
 
 describe('tessera-device command line', function () {
   let fx: HubFixture;

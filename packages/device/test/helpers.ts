@@ -10,6 +10,21 @@ export function seqsOf(influx: InfluxdbLocal, device: string, measurement = 'dev
   return influx.points({ measurement, tags: { device } }).map((p) => p.fields['seq'] as number);
 }
 
+/** A stdout/stderr stand-in that keeps what is written: `text`, and its non-empty `lines()`. */
+export function capture() {
+  let text = '';
+  return {
+    write: (chunk: string) => {
+      text += chunk;
+      return true;
+    },
+    get text() {
+      return text;
+    },
+    lines: () => text.split('\n').filter((l) => l !== ''),
+  };
+}
+
 /** 1..n */
 export function oneTo(n: number): number[] {
   return Array.from({ length: n }, (_, i) => i + 1);
