@@ -93,7 +93,8 @@ export async function startSecureChannelListener(node: Node, options: SecureChan
     const fromSource = perConnection.get(source) ?? 0;
     if (fromSource >= maxPerConnection) return drops.add('handshake_limit');
     const admission = new AdmissionCheck(options.trust, node.clock);
-    const responder = new ResponderHandshake(party, admission.check);
+    // dropped once the handshake is over: an open channel keeps only its transport ciphers, not the handshake state
+    let responder: ResponderHandshake | undefined = new ResponderHandshake(party, admission.check);
     let message2: Uint8Array;
     try {
       message2 = responder.respond(first.payload);
@@ -115,6 +116,7 @@ export async function startSecureChannelListener(node: Node, options: SecureChan
     const abort = (reason?: ChannelDropReason) => {
       if (state === 'over') return;
       state = 'over';
+      responder = undefined;
       node.clock.clearTimeout(timer);
       release();
       decryptor.unregister();
@@ -134,14 +136,15 @@ export async function startSecureChannelListener(node: Node, options: SecureChan
         } else drops.add('backlog_full');
         return true;
       }
-      if (state !== 'waiting') return true;
+      const handshaking = responder;
+      if (state !== 'waiting' || handshaking === undefined) return true;
       if (msg.payload.length > MAX_MESSAGE_LENGTH) {
         abort('handshake_failed');
         return true;
       }
       let peer: Peer;
       try {
-        peer = responder.read(msg.payload);
+        peer = handshaking.read(msg.payload);
       } catch (err) {
         // a forgery (it does not authenticate) is dropped and the genuine message 3 still counts
         if (err instanceof HandshakeMessageRejectedError) drops.add('tampered');
@@ -149,10 +152,11 @@ export async function startSecureChannelListener(node: Node, options: SecureChan
         return true;
       }
       state = 'finishing';
-      responder.admit(peer).then(
+      handshaking.admit(peer).then(
         (established) => {
           if (state !== 'finishing') return;
           state = 'over';
+          responder = undefined;
           node.clock.clearTimeout(timer);
           release();
           end = new ChannelEnd({
