@@ -29,7 +29,7 @@ export { runHandshake, type RunHandshakeOptions } from './handshake/run-handshak
 export { COUNTER_LENGTH, REKEY_INTERVAL, WINDOW_ABOVE, WINDOW_BELOW, type FrameDropReason } from './frame/frame-format.js';
 export { FrameSender } from './frame/frame-sender.js';
 export { FrameReceiver, type FrameDropCounts, type OpenResult } from './frame/frame-receiver.js';
-export { decodePlaintext, encodePlaintext, MAX_BATCH_MESSAGES, type ChannelMessage, type Plaintext } from './frame/plaintext.js';
+export { decodePlaintext, encodePlaintext, MAX_BATCH_MESSAGES, MAX_ROUTE_LENGTH, type ChannelMessage, type Plaintext } from './frame/plaintext.js';
 // credentials
 export { trustedAuthorities, type TrustedAuthorities } from './credential/authorities.js';
 export { issueCredential, type IssueCredentialOptions } from './credential/issue-credential.js';

@@ -90,6 +90,25 @@ describe('HandshakeState', () => {
     expect(() => initiator.writeMessage(EMPTY)).to.throw(HandshakeFailedError, /failed/);
   });
 
+  it('keeps nothing of forged messages it drops: a flood of forged message 2s leaves no key behind, and the genuine one still reads', () => {
+    const initiator = xx(true);
+    const responder = xx(false);
+    responder.readMessage(initiator.writeMessage(EMPTY));
+    const genuine = responder.writeMessage(EMPTY);
+    /** The remote keys the state holds as KeyObjects (private: what a forgery must not grow). */
+    const keysHeld = () => (initiator as unknown as { keyObjects: Map<Uint8Array, unknown> }).keyObjects.size;
+    const before = keysHeld();
+    for (let i = 0; i < 1_000; i++) {
+      // a fresh valid ephemeral key each time (each would be a new KeyObject), then bytes that do not authenticate
+      const forged = Buffer.concat([generateX25519KeyPair().publicKey, randomBytes(genuine.length - 32)]);
+      expect(initiator.tryReadMessage(forged)).to.equal(undefined);
+    }
+    expect(keysHeld()).to.equal(before);
+    expect(initiator.tryReadMessage(genuine)).to.be.instanceOf(Uint8Array);
+    responder.readMessage(initiator.writeMessage(EMPTY));
+    expect(Buffer.from(initiator.handshakeHash)).to.deep.equal(Buffer.from(responder.handshakeHash));
+  });
+
   it('refuses a short message', () => {
     const responder = xx(false);
     expect(() => responder.readMessage(new Uint8Array(31))).to.throw(HandshakeFailedError, /too short/);

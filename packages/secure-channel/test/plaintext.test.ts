@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { local, route, ws } from '@tessera/core';
-import { decodePlaintext, encodePlaintext, InvalidPlaintextError, MAX_BATCH_MESSAGES, type Plaintext } from '@tessera/secure-channel';
+import { decodePlaintext, encodePlaintext, InvalidPlaintextError, MAX_BATCH_MESSAGES, MAX_ROUTE_LENGTH, type Plaintext } from '@tessera/secure-channel';
 import { Packr } from 'msgpackr';
 
 const packr = new Packr({ useRecords: false });
@@ -69,5 +69,17 @@ describe('batch bounds', () => {
     expect(decodePlaintext(ok)).to.have.property('kind', 'batch');
     const tooMany = Buffer.from(packr.pack([3, Array.from({ length: MAX_BATCH_MESSAGES + 1 }, () => one)]));
     expect(() => decodePlaintext(tooMany)).to.throw(/at most/);
+  });
+});
+
+describe('route bounds', () => {
+  const routeOf = (n: number) => Array.from({ length: n }, (_, i) => [0, `hop${i}`]);
+
+  it(`takes routes of up to MAX_ROUTE_LENGTH (${MAX_ROUTE_LENGTH}, as a WebSocket frame) addresses and refuses longer ones, onward or return, as garbage`, () => {
+    const ok = decodePlaintext(packr.pack([0, routeOf(MAX_ROUTE_LENGTH), routeOf(MAX_ROUTE_LENGTH), payload]));
+    expect(ok).to.have.property('kind', 'message');
+    expect(() => decodePlaintext(packr.pack([0, routeOf(MAX_ROUTE_LENGTH + 1), [], payload]))).to.throw(InvalidPlaintextError, /at most 32/);
+    expect(() => decodePlaintext(packr.pack([0, [], routeOf(20_000), payload]))).to.throw(InvalidPlaintextError, /at most 32/);
+    expect(() => decodePlaintext(packr.pack([3, [[[], routeOf(MAX_ROUTE_LENGTH + 1), payload]]]))).to.throw(InvalidPlaintextError, /at most 32/);
   });
 });

@@ -1,18 +1,20 @@
 import type { Server } from 'node:http';
-import { echoWorker, type Logger, Node } from '@tessera/core';
+import { type Clock, echoWorker, type Logger, Node } from '@tessera/core';
 import type { InfluxdbLocal } from '@tessera/influxdb-local';
 import { Authority } from '@tessera/authority';
-import { type SecureChannelListener, startSecureChannelListener, trustFunction } from '@tessera/secure-channel';
+import type { SecureChannelListener } from '@tessera/secure-channel';
 import { LeaseService, TokenLeaseWorker, type TokenLeaseWorkerOptions } from '@tessera/token-lease';
 import { WebSocketTransport, type WsListener } from '@tessera/transport-ws';
 import { parseListen } from '../listen-address.js';
 import { hubDeployment } from './deployment.js';
+import { type HubChannelLimits, startHubChannels } from './hub-channels.js';
 import { defaultHubIdentityPath, hubIdentity } from './hub-identity.js';
 import { memberStoreFromConfig } from './member-store.js';
 import type { HubConfig } from './hub-config.js';
 import { leasePolicyFromConfig } from './lease-policy.js';
 import { hubHealth, hubMetrics, startMetricsServer } from './metrics.js';
 import { cloudFromConfig, storageFromConfig } from './modules.js';
+import type { StrangerGuard } from './stranger-guard.js';
 
 /** Bytes a peer's socket may buffer before replies wait in its queue, and bytes that queue may hold (256 KiB, 1 MiB). */
 const HUB_HIGH_WATER_MARK = 256 << 10;
@@ -27,16 +29,22 @@ export interface Hub {
   /** Whose tokens this hub makes and sweeps (`--deployment`, or derived from the storage). */
   deployment: string;
   /** A secure hub's identity, authority and secure-channel listener (none with --insecure). */
-  secure?: { identifier: string; identityPath: string; authority: Authority; channels: SecureChannelListener };
+  secure?: { identifier: string; identityPath: string; authority: Authority; channels: SecureChannelListener; strangers: StrangerGuard };
   metricsUrl?: string;
   stop(): Promise<void>;
+}
+
+/** What tests may set that the configuration does not: the node's clock (the authority's too), the channels' bounds. */
+export interface HubInternals {
+  clock?: Clock;
+  channels?: Partial<HubChannelLimits>;
 }
 
 /**
  * A hub: a node with a WebSocket listener, the echo worker, and the
  * token_lease worker over the configured cloud and storage.
  */
-export async function startHub(config: HubConfig, logger: Logger, env: NodeJS.ProcessEnv = process.env): Promise<Hub> {
+export async function startHub(config: HubConfig, logger: Logger, env: NodeJS.ProcessEnv = process.env, internals: HubInternals = {}): Promise<Hub> {
   const deployment = hubDeployment(config);
   logger.info(
     { deployment: deployment.name, derived: deployment.derived, adoptLegacyTokens: config.adoptLegacyTokens },
@@ -56,7 +64,7 @@ export async function startHub(config: HubConfig, logger: Logger, env: NodeJS.Pr
     orphanGrace: config.orphanGrace,
   });
   await service.start();
-  const node = new Node({ name: 'hub', logger });
+  const node = new Node({ name: 'hub', logger, ...(internals.clock ? { clock: internals.clock } : {}) });
   // a hub answers small JSON: what one peer can make it hold (a message on its way in, replies it does not read) stays small
   const transport = new WebSocketTransport(node, {
     forwarding: config.forward,
@@ -75,7 +83,14 @@ export async function startHub(config: HubConfig, logger: Logger, env: NodeJS.Pr
     const identity = await hubIdentity(identityPath);
     const members = memberStoreFromConfig(config, { cloudService: cloud.name, cloudServiceAddress: cloud.getAddress() }, logger.child({ component: 'members' }));
     await members.init();
-    const authority = new Authority({ store: members, identity, admins: config.admin, credentialTtl: config.credentialTtl, logger: logger.child({ component: 'authority' }) });
+    const authority = new Authority({
+      store: members,
+      identity,
+      admins: config.admin,
+      credentialTtl: config.credentialTtl,
+      clock: node.clock,
+      logger: logger.child({ component: 'authority' }),
+    });
     // a member removed: its leases end now, not at their expiry (its requests are refused from now on: membership is checked on each)
     authority.on('removed', (identifier) => {
       service.revokeAllOf(identifier).then(
@@ -84,11 +99,11 @@ export async function startHub(config: HubConfig, logger: Logger, env: NodeJS.Pr
       );
     });
     await node.startWorker('authority', authority);
-    // Anyone who proves an identity may open a channel (a device must, to enroll); what it may do is the
-    // workers' decision, by live membership: the lease worker and the authority refuse non-members.
-    const channels = await startSecureChannelListener(node, { identity, trust: trustFunction(() => true) });
+    // Anyone who proves an identity may open a channel (a device must, to enroll), within the strangers' budget;
+    // what it may do is the workers' decision, by live membership: the lease worker and the authority refuse non-members.
+    const { listener: channels, strangers } = await startHubChannels(node, { identity, authority, limits: internals.channels ?? {} });
     access = { membership: (identifier) => authority.membership(identifier), admins: config.admin };
-    secure = { identifier: identity.identifier, identityPath, authority, channels };
+    secure = { identifier: identity.identifier, identityPath, authority, channels, strangers };
     closers.push(() => members.close());
   }
   await node.startWorker(config.address, new TokenLeaseWorker(service, { ...leasePolicy.worker, ...access }));

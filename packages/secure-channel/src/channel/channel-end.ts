@@ -28,6 +28,10 @@ export interface ChannelEndOptions {
   /** Route decrypted messages whose onward starts with a non-LOCAL address (default false: dropped). */
   forwarding: boolean;
   drops: ChannelDrops;
+  /** Milliseconds without an authenticated message from the peer after which this end closes (0 or absent: never). */
+  idleTimeout?: number;
+  /** Called when the end closes for having heard nothing for `idleTimeout`, before it closes. */
+  onIdle?: () => void;
   onClosed?: () => void;
 }
 
@@ -67,6 +71,9 @@ export class ChannelEnd {
   private received = 0;
   private ended = false;
   private resolveClosed!: () => void;
+  /** When the last authenticated message from the peer came (the handshake's last counts), on the node's clock. */
+  private lastHeard: number;
+  private idleTimer: unknown;
 
   constructor(private readonly options: ChannelEndOptions) {
     this.node = options.node;
@@ -81,6 +88,22 @@ export class ChannelEnd {
     const encryptor = freshAddress(this.node, 'sc.enc.', (msg) => this.encrypt(msg), { incoming: IncomingAccess.local });
     this.address = encryptor.address;
     this.unregisterEncryptor = encryptor.unregister;
+    this.lastHeard = this.node.clock.now();
+    this.armIdle(options.idleTimeout ?? 0);
+  }
+
+  /** One timer per end: when it fires it closes the end, or re-arms for what is left since the last authenticated message. */
+  private armIdle(ms: number): void {
+    const idleTimeout = this.options.idleTimeout ?? 0;
+    if (idleTimeout <= 0) return;
+    this.idleTimer = this.node.clock.setTimeout(() => {
+      this.idleTimer = undefined;
+      if (this.ended) return;
+      const quiet = this.node.clock.now() - this.lastHeard;
+      if (quiet < idleTimeout) return this.armIdle(idleTimeout - quiet);
+      this.options.onIdle?.();
+      this.close();
+    }, ms);
   }
 
   /** The peer's identifier. */
@@ -135,6 +158,7 @@ export class ChannelEnd {
     if (this.ended) return;
     const opened = this.receiver.open(msg.payload);
     if (!opened.ok) return this.options.drops.add(opened.reason);
+    this.lastHeard = this.node.clock.now();
     // roaming: the newest authenticated message says how to reach the peer now (e.g. after it reconnected)
     if (opened.counter === this.receiver.highestAccepted && msg.return.length > 0) this.peerRoute = msg.return;
     let plaintext: Plaintext;
@@ -196,6 +220,8 @@ export class ChannelEnd {
   end(): void {
     if (this.ended) return;
     this.ended = true;
+    this.node.clock.clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
     this.queue = [];
     this.unregisterEncryptor();
     this.options.decryptor.unregister();

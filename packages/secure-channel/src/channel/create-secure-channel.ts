@@ -42,7 +42,9 @@ export async function createSecureChannel(node: Node, route: Route | Address | s
   const toListener = toRoute(route);
   const party = await partyFor(options.identity, options.credentials);
   const admission = new AdmissionCheck(options.trust, node.clock);
-  const initiator = new InitiatorHandshake(party, admission.check);
+  // dropped once the handshake is over: an open channel keeps only its transport ciphers, not the handshake state
+  let initiator: InitiatorHandshake | undefined = new InitiatorHandshake(party, admission.check);
+  const message1 = initiator.start();
   const drops = new ChannelDrops();
   return new Promise<SecureChannel>((resolve, reject) => {
     let state: 'waiting' | 'finishing' | 'over' = 'waiting';
@@ -50,6 +52,7 @@ export async function createSecureChannel(node: Node, route: Route | Address | s
     const fail = (err: Error) => {
       if (state === 'over') return;
       state = 'over';
+      initiator = undefined;
       node.clock.clearTimeout(timer);
       decryptor.unregister();
       if (err instanceof UntrustedPeerError) drops.add('untrusted_peer');
@@ -63,14 +66,15 @@ export async function createSecureChannel(node: Node, route: Route | Address | s
         return true;
       }
       // the responder sends nothing between message 2 and our message 3
-      if (state !== 'waiting') return true;
+      const handshaking = initiator;
+      if (state !== 'waiting' || handshaking === undefined) return true;
       if (msg.payload.length > MAX_MESSAGE_LENGTH) {
         fail(new HandshakeFailedError('message 2 is larger than 65,535 bytes'));
         return true;
       }
       let peer: Peer;
       try {
-        peer = initiator.read(msg.payload);
+        peer = handshaking.read(msg.payload);
       } catch (err) {
         // a forgery (it does not authenticate) is dropped and the genuine message 2 still counts
         if (err instanceof HandshakeMessageRejectedError) drops.add('tampered');
@@ -78,15 +82,16 @@ export async function createSecureChannel(node: Node, route: Route | Address | s
         return true;
       }
       state = 'finishing';
-      initiator.accept(peer).then(
+      handshaking.accept(peer).then(
         (message3) => {
           if (state !== 'finishing') return;
           state = 'over';
+          initiator = undefined;
           node.clock.clearTimeout(timer);
           node.send(msg.return, message3, { returnRoute: [decryptor.address] });
           end = new ChannelEnd({
             node,
-            established: initiator.channel!,
+            established: handshaking.channel!,
             admission: admission.admission,
             policy: options.trust,
             decryptor,
@@ -104,7 +109,7 @@ export async function createSecureChannel(node: Node, route: Route | Address | s
     const decryptor = freshAddress(node, 'sc.', receive);
     const timeout = options.timeout ?? 10_000;
     const timer = node.clock.setTimeout(() => fail(new HandshakeTimeoutError(`no handshake answer within ${timeout} ms`)), timeout);
-    const outcome = node.send(toListener, initiator.start(), { returnRoute: [decryptor.address] });
+    const outcome = node.send(toListener, message1, { returnRoute: [decryptor.address] });
     if (outcome !== 'delivered' && outcome !== 'sent') fail(new HandshakeUnreachableError(`the first handshake message was dropped: ${outcome}`));
   });
 }

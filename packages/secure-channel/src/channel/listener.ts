@@ -31,13 +31,21 @@ export interface SecureChannelListenerOptions {
   /** Half-open handshakes held at once (default 1,024); further first messages are dropped and counted. */
   maxHandshakes?: number;
   /**
-   * Half-open handshakes held at once for one connection (the transport
-   * connection message 1 came in on; local senders share one), default 256:
-   * one peer cannot take every half-open place alone.
+   * Half-open handshakes held at once for one source, default 256: one peer
+   * cannot take every half-open place alone. The source is the transport
+   * connection message 1 came in on; for one that came through a channel
+   * (no connection), the identity of that channel's peer; local senders share one.
    */
   maxHandshakesPerConnection?: number;
   /** Channels held at once (default 10,000); further first messages are dropped and counted. */
   maxChannels?: number;
+  /**
+   * Milliseconds a channel end waits for an authenticated message from its
+   * peer before it closes (a close, kind 1, tells the peer), on the node's
+   * clock; 0 (the default) never. A peer that crashed or went away without a
+   * close does not hold its place for ever.
+   */
+  idleTimeout?: number;
   /** Batch what is queued in one turn of the event loop (default true). */
   batching?: boolean;
   /** Let peers route decrypted messages on to non-LOCAL addresses (default false). */
@@ -52,6 +60,8 @@ export interface SecureChannelListenerStats {
   handshakes: number;
   channels: number;
   accepted: number;
+  /** Channels closed because their peer sent nothing for `idleTimeout`. */
+  idleClosed: number;
 }
 
 /** A running listener. */
@@ -79,21 +89,26 @@ export async function startSecureChannelListener(node: Node, options: SecureChan
   const maxHandshakes = options.maxHandshakes ?? 1024;
   const maxChannels = options.maxChannels ?? 10_000;
   const maxPerConnection = options.maxHandshakesPerConnection ?? 256;
-  /** Half-open handshakes by the connection message 1 came in on; an entry lives only while it has some. */
+  const idleTimeout = options.idleTimeout ?? 0;
+  if (!(Number.isFinite(idleTimeout) && idleTimeout >= 0)) throw new RangeError('idleTimeout is a number of milliseconds, 0 or more');
+  /** Half-open handshakes by source (connection, else channel peer); an entry lives only while it has some. */
   const perConnection = new Map<string, number>();
   const drops = new ChannelDrops();
   const halfOpen = new Set<(reason?: ChannelDropReason) => void>();
   const open = new Set<ChannelEnd>();
   let accepted = 0;
+  let idleClosed = 0;
 
   const handshake = (first: Message): void => {
     if (first.payload.length > MAX_MESSAGE_LENGTH || first.return.length === 0) return drops.add('handshake_failed');
     if (halfOpen.size >= maxHandshakes || open.size >= maxChannels) return drops.add('handshake_limit');
-    const source = first.local.connection ?? '';
+    // through a channel there is no connection: the channel's peer is the source (each tunnelling peer its own bound)
+    const source = first.local.connection ?? first.local.identity ?? '';
     const fromSource = perConnection.get(source) ?? 0;
     if (fromSource >= maxPerConnection) return drops.add('handshake_limit');
     const admission = new AdmissionCheck(options.trust, node.clock);
-    const responder = new ResponderHandshake(party, admission.check);
+    // dropped once the handshake is over: an open channel keeps only its transport ciphers, not the handshake state
+    let responder: ResponderHandshake | undefined = new ResponderHandshake(party, admission.check);
     let message2: Uint8Array;
     try {
       message2 = responder.respond(first.payload);
@@ -115,6 +130,7 @@ export async function startSecureChannelListener(node: Node, options: SecureChan
     const abort = (reason?: ChannelDropReason) => {
       if (state === 'over') return;
       state = 'over';
+      responder = undefined;
       node.clock.clearTimeout(timer);
       release();
       decryptor.unregister();
@@ -134,14 +150,15 @@ export async function startSecureChannelListener(node: Node, options: SecureChan
         } else drops.add('backlog_full');
         return true;
       }
-      if (state !== 'waiting') return true;
+      const handshaking = responder;
+      if (state !== 'waiting' || handshaking === undefined) return true;
       if (msg.payload.length > MAX_MESSAGE_LENGTH) {
         abort('handshake_failed');
         return true;
       }
       let peer: Peer;
       try {
-        peer = responder.read(msg.payload);
+        peer = handshaking.read(msg.payload);
       } catch (err) {
         // a forgery (it does not authenticate) is dropped and the genuine message 3 still counts
         if (err instanceof HandshakeMessageRejectedError) drops.add('tampered');
@@ -149,10 +166,11 @@ export async function startSecureChannelListener(node: Node, options: SecureChan
         return true;
       }
       state = 'finishing';
-      responder.admit(peer).then(
+      handshaking.admit(peer).then(
         (established) => {
           if (state !== 'finishing') return;
           state = 'over';
+          responder = undefined;
           node.clock.clearTimeout(timer);
           release();
           end = new ChannelEnd({
@@ -165,6 +183,8 @@ export async function startSecureChannelListener(node: Node, options: SecureChan
             batching: options.batching ?? true,
             forwarding: options.forwarding ?? false,
             drops: new ChannelDrops(drops),
+            idleTimeout,
+            onIdle: () => idleClosed++,
             onClosed: () => open.delete(end!),
           });
           open.add(end);
@@ -194,7 +214,7 @@ export async function startSecureChannelListener(node: Node, options: SecureChan
   return {
     address,
     identifier: party.identifier,
-    stats: () => ({ dropped: drops.toJSON(), handshakes: halfOpen.size, channels: open.size, accepted }),
+    stats: () => ({ dropped: drops.toJSON(), handshakes: halfOpen.size, channels: open.size, accepted, idleClosed }),
     channels: () => [...open],
     stop: () => node.stopWorker(address),
   };

@@ -6,6 +6,14 @@ import { asBuffer, pack, unpackOrUndefined } from '../msgpack.js';
 /** Messages one batch (kind 3) may hold; a sender flushes before this many (this implementation: 512). */
 export const MAX_BATCH_MESSAGES = 1_024;
 
+/**
+ * Addresses one route may hold: the WebSocket transport's bound on a frame's
+ * routes (its default maxRouteLength), so a channel carries no route a
+ * connection would refuse, and one plaintext cannot make its receiver decode
+ * addresses without end.
+ */
+export const MAX_ROUTE_LENGTH = 32;
+
 /** Plaintext kinds of docs/protocol.md §5. */
 export const MESSAGE = 0;
 export const CLOSE = 1;
@@ -80,6 +88,7 @@ function messageOf(item: unknown): ChannelMessage {
 
 function routeOf(value: unknown): Route {
   if (!Array.isArray(value)) throw new InvalidPlaintextError('a route is an array of addresses');
+  if (value.length > MAX_ROUTE_LENGTH) throw new InvalidPlaintextError(`a route holds at most ${MAX_ROUTE_LENGTH} addresses`);
   const route = new Array<Address>(value.length);
   for (let i = 0; i < value.length; i++) {
     const a: unknown = value[i];

@@ -167,12 +167,14 @@ export class HandshakeState {
     if (message.length > MAX_MESSAGE_LENGTH) return undefined;
     const symmetric = this.symmetric.save();
     const { re, rs } = this;
+    const keysBefore = this.keyObjects.size;
     try {
       return this.readMessage(message);
     } catch {
       this.symmetric.restore(symmetric);
       this.re = re;
       this.rs = rs;
+      this.forgetKeyObjectsAfter(keysBefore);
       this.failed = false;
       return undefined;
     }
@@ -202,6 +204,13 @@ export class HandshakeState {
     let key = this.keyObjects.get(raw);
     if (key === undefined) this.keyObjects.set(raw, (key = isStatic ? x25519StaticPublicKey(raw) : x25519PublicKey(raw)));
     return key;
+  }
+
+  /** Forgets the KeyObjects made after the first `count` (a read that failed made them): a forgery leaves nothing behind. */
+  private forgetKeyObjectsAfter(count: number): void {
+    let index = 0;
+    // a Map iterates in insertion order, and entries are only ever added: the newest come last
+    for (const raw of [...this.keyObjects.keys()]) if (index++ >= count) this.keyObjects.delete(raw);
   }
 
   private need<T>(key: T | undefined, name: string): T {
