@@ -268,6 +268,8 @@ describe('Authority', function () {
     const store = memoryMemberStore();
     expect(() => new Authority({ store, identity, admins: ['root'] })).to.throw(InvalidAuthorityOptionsError);
     expect(() => new Authority({ store, identity, credentialTtl: 10 })).to.throw(InvalidAuthorityOptionsError);
+    expect(() => new Authority({ store, identity, credentialTtl: 7 * 24 * 3_600_000 })).to.not.throw();
+    expect(() => new Authority({ store, identity, credentialTtl: 7 * 24 * 3_600_000 + 1000 })).to.throw(InvalidAuthorityOptionsError, /at most 604800000 ms \(7 days\)/);
     const authority = new Authority({ store, identity });
     const bads: Array<{ attributes: Record<string, string>; uses?: number; ttl?: number }> = [{ attributes: { role: 'x' }, uses: 0 }, { attributes: { role: 'x' }, ttl: -1 }, { attributes: { ['a'.repeat(65)]: 'x' } }, { attributes: { v: 'x'.repeat(257) } }];
     for (const bad of bads) {

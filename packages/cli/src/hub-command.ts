@@ -74,7 +74,7 @@ export function hubCommand(): Command {
     .option('--insecure [bool]', 'accept anonymous callers, who share one owner and see all leases (development only) [TESSERA_INSECURE]')
     .option('--identity <file>', "the hub's identity file, created on first start [TESSERA_HUB_IDENTITY_FILE] (default hub-identity.json in $TESSERA_STATE_DIR, else $XDG_STATE_HOME/tessera)")
     .option('--admin <identifier>', 'an admin identity (I…), repeatable or comma-separated [TESSERA_ADMIN] (default none)', collectList)
-    .option('--credential-ttl <ms>', "lifetime of the members' credentials the hub issues [TESSERA_CREDENTIAL_TTL] (default 3600000)")
+    .option('--credential-ttl <ms>', "lifetime of the members' credentials the hub issues [TESSERA_CREDENTIAL_TTL] (default 3600000, at most 604800000: 7 days)")
     .option('--forward [bool]', "let peers' messages hop on to other WS addresses through this hub [TESSERA_FORWARD] (default off)")
     .option('--address <name>', 'LOCAL address of the lease worker [TESSERA_ADDRESS] (default token_lease)')
     .option('--log-level <level>', 'debug | info | warn | error | silent [TESSERA_LOG_LEVEL] (default info)')
