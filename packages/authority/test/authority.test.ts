@@ -263,6 +263,39 @@ describe('Authority', function () {
     expect(hub.authority.stats()).to.deep.equal({ running: 0, callers: 0 });
   });
 
+  it("answers anyone, member or not, with fixed words while the store is down or fails; only the hub's log has what it said", async () => {
+    const server = await startRedisServer();
+    const store = redisMemberStore({ redis: server.url, keyPrefix: `tessera:{${randomBytes(8).toString('hex')}}:auth:` });
+    try {
+      const hub = await startHub(store);
+      const { token } = await hub.authority.createToken({ attributes: { role: 'device' } });
+      const device = TestDevice.create(hub);
+      const member = await device.channel();
+      expect((await member.ask({ action: 'enroll', token })).result).to.equal('success');
+      const stranger = await device.channel(Ed25519Identity.generate());
+      await server.stop();
+      const unavailable = { result: 'failure', code: 'unavailable', message: 'unavailable: the member store cannot serve now; try again later' };
+      expect(await stranger.ask({ action: 'credential', request_id: 's' })).to.deep.equal({ ...unavailable, request_id: 's' });
+      expect(await member.ask({ action: 'credential', request_id: 'm' })).to.deep.equal({ ...unavailable, request_id: 'm' });
+      expect(await stranger.ask({ action: 'members' })).to.deep.equal(unavailable);
+      const logged = hub.logs.filter((l) => l.includes('authority request failed'));
+      expect(logged).to.have.length(3);
+      expect(logged[0]).to.include('Redis unavailable');
+    } finally {
+      await store.close();
+      await server.stop();
+    }
+  });
+
+  it('answers an unforeseen failure internal, in fixed words', async () => {
+    const inner = memoryMemberStore();
+    const failing: MemberStore = { ...bind(inner), member: () => Promise.reject(new Error('ERR wrong password for user "hub" at 10.1.2.3:6379')) };
+    const hub = await startHub(failing);
+    const party = await TestDevice.create(hub).channel();
+    expect(await party.ask({ action: 'credential' })).to.deep.equal({ result: 'failure', code: 'internal', message: "internal error: the authority failed; the hub's log says why" });
+    expect(hub.logs.join('\n')).to.include('wrong password');
+  });
+
   it('checks its options and createToken checks what it is asked for', async () => {
     const identity = Ed25519Identity.generate();
     const store = memoryMemberStore();
