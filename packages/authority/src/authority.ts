@@ -229,8 +229,10 @@ export class Authority extends EventEmitter<AuthorityEvents> implements Worker {
     const hash = tokenHash(token);
     const redemption: Redemption = hash === undefined ? { ok: false, reason: 'unknown' } : await this.store.redeem(hash, caller, this.clock.now());
     if (!redemption.ok) {
-      // the log may say why; the answer does not
-      this.logger.info({ reference: redemption.reference ?? presentedReference(token), identifier: caller, reason: redemption.reason }, 'enrollment refused');
+      // the log says why (an operator must hear of a full store); the answer does not, whatever the reason
+      const fields = { reference: redemption.reference ?? presentedReference(token), identifier: caller, reason: redemption.reason };
+      if (redemption.reason === 'full') this.logger.warn(fields, 'enrollment refused: the member store is full; remove members or raise maxMembers');
+      else this.logger.info(fields, 'enrollment refused');
       throw new AuthorityNotAllowedError(ENROLL_REFUSED);
     }
     const { member, reference } = redemption;

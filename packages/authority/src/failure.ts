@@ -5,7 +5,6 @@ import {
   AuthorityQuotaError,
   InvalidAuthorityRequestError,
   MemberNotFoundError,
-  MemberStoreFullError,
   MemberStoreUnavailableError,
 } from './errors.js';
 
@@ -27,6 +26,6 @@ export function failureOf(err: unknown): Failure {
   if (err instanceof MemberNotFoundError) return { code: 'not_found', message: err.message };
   if (err instanceof AuthorityQuotaError) return { code: 'quota_exceeded', message: err.message };
   if (err instanceof AuthorityBusyError) return { code: 'unavailable', message: `unavailable: ${err.message}` };
-  if (err instanceof MemberStoreUnavailableError || err instanceof MemberStoreFullError) return { ...STORE_UNAVAILABLE };
+  if (err instanceof MemberStoreUnavailableError) return { ...STORE_UNAVAILABLE };
   return { ...INTERNAL_FAILURE };
 }

@@ -6,6 +6,7 @@ import {
   InvalidAuthorityRequestError,
   memoryMemberStore,
   type MemberStore,
+  type MemberStoreLimits,
   newBootstrapToken,
   redisMemberStore,
 } from '@tessera/authority';
@@ -14,10 +15,10 @@ import { startRedisServer, type RedisServer } from '@tessera/testing';
 import { stopAll } from '../../secure-channel/test/channel-helpers.js';
 import { type Answer, startHub, TestDevice, type TestHub } from './authority-helpers.js';
 
-const stores: Array<{ name: string; create: () => MemberStore }> = [];
+const stores: Array<{ name: string; create: (limits?: Partial<MemberStoreLimits>) => MemberStore }> = [];
 let redis: RedisServer | undefined;
-stores.push({ name: 'memory', create: () => memoryMemberStore() });
-stores.push({ name: 'redis', create: () => redisMemberStore({ redis: redis!.url, keyPrefix: `tessera:{${randomBytes(8).toString('hex')}}:auth:` }) });
+stores.push({ name: 'memory', create: (limits = {}) => memoryMemberStore(limits) });
+stores.push({ name: 'redis', create: (limits = {}) => redisMemberStore({ ...limits, redis: redis!.url, keyPrefix: `tessera:{${randomBytes(8).toString('hex')}}:auth:` }) });
 
 const REFUSED = { result: 'failure', code: 'not_allowed' };
 
@@ -25,8 +26,8 @@ for (const kind of stores) {
   describe(`Authority over secure channels (docs/protocol.md §6), ${kind.name} store`, function () {
     this.timeout(30_000);
     const open: MemberStore[] = [];
-    const hubWith = async (options: Parameters<typeof startHub>[1] = {}): Promise<TestHub> => {
-      const store = kind.create();
+    const hubWith = async (options: Parameters<typeof startHub>[1] = {}, limits: Partial<MemberStoreLimits> = {}): Promise<TestHub> => {
+      const store = kind.create(limits);
       open.push(store);
       return await startHub(store, options);
     };
@@ -80,20 +81,29 @@ for (const kind of stores) {
       expect(fresh.attributes).to.deep.equal({ role: 'device', bucket: 'metrics' });
     });
 
-    it('refuses expired, unknown, used-up and malformed tokens alike', async () => {
-      const hub = await hubWith({ tokenTtl: 1000 });
+    it('refuses expired, unknown, used-up and malformed tokens, a member enrolling again and a full store alike, word for word', async () => {
+      // room for one member: once it enrolled, a valid token is refused for want of room
+      const hub = await hubWith({ tokenTtl: 1000 }, { maxMembers: 1 });
       const expiring = await hub.authority.createToken({ attributes: {} });
       const used = await hub.authority.createToken({ attributes: {}, ttl: 60_000 });
+      const valid = await hub.authority.createToken({ attributes: {}, ttl: 60_000, uses: 5 });
       const device = TestDevice.create(hub);
-      expect((await (await device.channel()).ask({ action: 'enroll', token: used.token })).result).to.equal('success');
+      const member = await device.channel();
+      expect((await member.ask({ action: 'enroll', token: used.token })).result).to.equal('success');
       hub.tick(1000);
 
       const answers: Answer[] = [];
-      for (const token of [expiring.token, newBootstrapToken(), used.token, 'not a token', `${used.token}=`]) {
+      for (const token of [expiring.token, newBootstrapToken(), used.token, 'not a token', `${used.token}=`, valid.token]) {
         answers.push(await (await device.channel(Ed25519Identity.generate())).ask({ action: 'enroll', token }));
       }
+      answers.push(await member.ask({ action: 'enroll', token: valid.token }));
       for (const answer of answers) expect(answer).to.deep.equal(answers[0]);
       expect(answers[0]).to.include(REFUSED);
+      // the log alone says why, by the token's reference
+      const refusals = hub.logs.filter((l) => l.includes('enrollment refused')).map((l) => JSON.parse(l) as { reason: string; reference: string });
+      expect(refusals.map((r) => r.reason)).to.deep.equal(['expired', 'unknown', 'unknown', 'unknown', 'unknown', 'full', 'already_member']);
+      expect(refusals.at(-2)!.reference).to.equal(valid.reference);
+      expect(refusals.at(-1)!.reference).to.equal(valid.reference);
     });
 
     it('a token of uses=3 enrolls exactly three identities', async () => {
