@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { type HubConfig, HubConfigSchema } from './hub/hub-config.js';
+import { configWarnings } from './hub/metrics.js';
 import { startHub } from './hub/start-hub.js';
 import { cliLogger } from './logger.js';
 import { resolveSettings, type SettingSpec } from './settings/resolve.js';
@@ -92,6 +93,7 @@ export function hubCommand(): Command {
       const config = resolveHubConfig(opts, process.env);
       const logger = cliLogger(config.logLevel, 'tessera-hub');
       if (config.insecure) logger.warn({}, 'insecure: anonymous callers share one owner and see every lease; for development only');
+      for (const warning of configWarnings(config)) logger.warn({ storage: config.storage }, warning);
       const hub = await startHub(config, logger);
       const lines = [`tessera hub listening on ${hub.listener.url}`, `lease worker: 0#${config.address} (storage ${describeStorage(config.storage)}, cloud ${config.cloud}, deployment ${hub.deployment})`];
       if (hub.secure) lines.push(`identity: ${hub.secure.identifier} (${hub.secure.identityPath})`);
