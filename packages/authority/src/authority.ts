@@ -24,7 +24,7 @@ export interface AuthorityOptions {
   identity: Signer;
   /** Identifiers that are admins whether or not they are members. */
   admins?: Iterable<string>;
-  /** Lifetime of a credential, ms (default 3,600,000: an hour; whole seconds, at least one). */
+  /** Lifetime of a credential, ms (default 3,600,000: an hour; whole seconds, at least one, at most MAX_CREDENTIAL_TTL: 7 days). */
   credentialTtl?: number;
   /** Lifetime of a bootstrap token when create_token names none, ms (default 600,000: ten minutes). */
   tokenTtl?: number;
@@ -43,11 +43,23 @@ export interface AuthorityEvents {
   enrolled: [{ identifier: string; reference: string }];
 }
 
+/**
+ * The longest a credential may live, ms: 7 days. A member removed from this hub
+ * keeps what its last credential grants wherever else that credential is
+ * trusted until it expires (README, Removal), so this bounds that window.
+ */
+export const MAX_CREDENTIAL_TTL = 7 * 24 * 3_600_000;
+
 /** Members listed per `members` answer, and the most bytes their JSON may take (a transport message is at most 1 MiB by default). */
 export const MEMBERS_PAGE = { count: 1000, bytes: 512 * 1024 } as const;
 
 const OptionsSchema = z.object({
-  credentialTtl: z.number().int().min(1000, 'credentialTtl is at least 1000 ms').max(366 * 24 * 3_600_000).default(3_600_000),
+  credentialTtl: z
+    .number()
+    .int()
+    .min(1000, 'credentialTtl is at least 1000 ms')
+    .max(MAX_CREDENTIAL_TTL, `credentialTtl is at most ${MAX_CREDENTIAL_TTL} ms (7 days)`)
+    .default(3_600_000),
   tokenTtl: z.number().int().positive().max(30 * 24 * 3_600_000).default(600_000),
   callerConcurrency: z.number().int().positive().default(8),
   concurrency: z.number().int().positive().default(1024),
@@ -217,8 +229,10 @@ export class Authority extends EventEmitter<AuthorityEvents> implements Worker {
     const hash = tokenHash(token);
     const redemption: Redemption = hash === undefined ? { ok: false, reason: 'unknown' } : await this.store.redeem(hash, caller, this.clock.now());
     if (!redemption.ok) {
-      // the log may say why; the answer does not
-      this.logger.info({ reference: redemption.reference ?? presentedReference(token), identifier: caller, reason: redemption.reason }, 'enrollment refused');
+      // the log says why (an operator must hear of a full store); the answer does not, whatever the reason
+      const fields = { reference: redemption.reference ?? presentedReference(token), identifier: caller, reason: redemption.reason };
+      if (redemption.reason === 'full') this.logger.warn(fields, 'enrollment refused: the member store is full; remove members or raise maxMembers');
+      else this.logger.info(fields, 'enrollment refused');
       throw new AuthorityNotAllowedError(ENROLL_REFUSED);
     }
     const { member, reference } = redemption;

@@ -34,10 +34,6 @@ export class AuthorityQuotaError extends defineError('AuthorityQuotaError', 'QUO
   }
 }
 
-/** The store holds as many members as it may: nobody can enroll until some are removed. */
-export const MemberStoreFullError = defineError('MemberStoreFullError', 'MEMBER_STORE_FULL', AuthorityError);
-export type MemberStoreFullError = InstanceType<typeof MemberStoreFullError>;
-
 /** The member store cannot serve now (Redis down, a snapshot that cannot be read, a closed store); try again later. */
 export const MemberStoreUnavailableError = defineError('MemberStoreUnavailableError', 'MEMBER_STORE_UNAVAILABLE', AuthorityError);
 export type MemberStoreUnavailableError = InstanceType<typeof MemberStoreUnavailableError>;

@@ -14,4 +14,4 @@ export { memoryMemberStore, type MemoryMemberStoreOptions } from './memory-membe
 export { redisMemberStore, type RedisMemberStoreOptions } from './redis-member-store.js';
 export { AUTHORITY_ACTIONS, TOKEN_LIMITS, type AuthorityRequest } from './authority-request.js';
 export type { AuthorityResponse } from './authority-response.js';
-export { Authority, MEMBERS_PAGE, type AuthorityEvents, type AuthorityOptions } from './authority.js';
+export { Authority, MAX_CREDENTIAL_TTL, MEMBERS_PAGE, type AuthorityEvents, type AuthorityOptions } from './authority.js';

@@ -17,8 +17,8 @@ export interface TokenRecord {
   expires: number;
 }
 
-/** Why a redemption was refused: for the hub's logs only, never for the caller. */
-export type RefusalReason = 'unknown' | 'expired' | 'used_up' | 'already_member';
+/** Why a redemption was refused: for the hub's logs only, never for the caller (`full`: the store holds `maxMembers` members). */
+export type RefusalReason = 'unknown' | 'expired' | 'used_up' | 'already_member' | 'full';
 
 /** What redeem() did. */
 export type Redemption =
@@ -49,7 +49,9 @@ export interface MemberStore {
    * expired, has uses left and `identifier` is not a member yet; then one use
    * is spent and `identifier` becomes a member with the token's attributes,
    * enrolled at `now`. Of concurrent redemptions of a one-use token, exactly one
-   * succeeds. MemberStoreFullError when `maxMembers` are members.
+   * succeeds. When `maxMembers` are members it is refused (`full`) and spends
+   * nothing. A refusal changes nothing that must be written (a store with a
+   * file writes nothing for one), so refusals of every reason take alike.
    */
   redeem(hash: string, identifier: string, now: number): Promise<Redemption>;
   member(identifier: string): Promise<Member | undefined>;

@@ -1,5 +1,5 @@
 import { LatestWriter, loadSnapshot, type Logger, SECRET_MODE } from '@tessera/core';
-import { AuthorityQuotaError, InvalidAuthorityOptionsError, MemberStoreFullError, MemberStoreUnavailableError } from './errors.js';
+import { AuthorityQuotaError, InvalidAuthorityOptionsError, MemberStoreUnavailableError } from './errors.js';
 import { copyAttributes, type Member } from './member.js';
 import { checkIdentifier, checkTokenHash, limitsOf, type MemberPage, type MemberStore, type MemberStoreLimits, type Redemption, type TokenRecord } from './member-store.js';
 import { MemberSnapshotSchema, snapshotDirectory, type MemberSnapshot } from './memory-snapshot.js';
@@ -59,16 +59,17 @@ class MemoryMemberStore implements MemberStore {
     checkIdentifier(identifier);
     checkTokenHash(hash);
     await this.init();
-    // from here to the change, no await: one redemption at a time
+    // from here to the change, no await: one redemption at a time. A refusal writes nothing, whatever
+    // its reason, so none takes longer than another (an expired token goes from memory now, from the file
+    // with the next change)
     const token = this.tokens.get(hash);
     if (token === undefined) return { ok: false, reason: 'unknown' };
     if (token.expires <= now) {
       this.tokens.delete(hash);
-      await this.persist();
       return { ok: false, reason: 'expired', reference: token.reference };
     }
     if (this.memberMap.has(identifier)) return { ok: false, reason: 'already_member', reference: token.reference };
-    if (this.memberMap.size >= this.limits.maxMembers) throw new MemberStoreFullError(`the member store holds ${this.limits.maxMembers} members, its limit`);
+    if (this.memberMap.size >= this.limits.maxMembers) return { ok: false, reason: 'full', reference: token.reference };
     if (token.uses <= 1) this.tokens.delete(hash);
     else token.uses -= 1;
     const member: Member = { identifier, attributes: token.attributes, enrolledAt: new Date(now).toISOString() };

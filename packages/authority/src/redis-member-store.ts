@@ -1,6 +1,6 @@
 import type { Logger } from '@tessera/core';
 import { Cluster, Redis } from 'ioredis';
-import { AuthorityQuotaError, InvalidAuthorityOptionsError, MemberStoreFullError, MemberStoreUnavailableError } from './errors.js';
+import { AuthorityQuotaError, InvalidAuthorityOptionsError, MemberStoreUnavailableError } from './errors.js';
 import { copyAttributes, MemberSchema, type Member } from './member.js';
 import { checkIdentifier, checkTokenHash, limitsOf, type MemberPage, type MemberStore, type MemberStoreLimits, type Redemption, type RefusalReason, type TokenRecord } from './member-store.js';
 import { MEMBER_SCRIPTS, type MemberScriptCommands } from './redis-scripts.js';
@@ -110,7 +110,6 @@ class RedisMemberStore implements MemberStore {
       this.client.tesseraAuthRedeem(tokenPrefix + hash, tokens, members, memberIds, hash, identifier, String(now), enrolledAt, String(this.limits.maxMembers)),
     );
     if (outcome === 'ok') return { ok: true, member: decodeMember(json), reference: reference ?? '' };
-    if (outcome === 'full') throw new MemberStoreFullError(`the member store holds ${this.limits.maxMembers} members, its limit`);
     const reason = outcome as RefusalReason;
     return reference === undefined ? { ok: false, reason } : { ok: false, reason, reference };
   }

@@ -6,6 +6,7 @@ import {
   InvalidAuthorityRequestError,
   memoryMemberStore,
   type MemberStore,
+  type MemberStoreLimits,
   newBootstrapToken,
   redisMemberStore,
 } from '@tessera/authority';
@@ -14,10 +15,10 @@ import { startRedisServer, type RedisServer } from '@tessera/testing';
 import { stopAll } from '../../secure-channel/test/channel-helpers.js';
 import { type Answer, startHub, TestDevice, type TestHub } from './authority-helpers.js';
 
-const stores: Array<{ name: string; create: () => MemberStore }> = [];
+const stores: Array<{ name: string; create: (limits?: Partial<MemberStoreLimits>) => MemberStore }> = [];
 let redis: RedisServer | undefined;
-stores.push({ name: 'memory', create: () => memoryMemberStore() });
-stores.push({ name: 'redis', create: () => redisMemberStore({ redis: redis!.url, keyPrefix: `tessera:{${randomBytes(8).toString('hex')}}:auth:` }) });
+stores.push({ name: 'memory', create: (limits = {}) => memoryMemberStore(limits) });
+stores.push({ name: 'redis', create: (limits = {}) => redisMemberStore({ ...limits, redis: redis!.url, keyPrefix: `tessera:{${randomBytes(8).toString('hex')}}:auth:` }) });
 
 const REFUSED = { result: 'failure', code: 'not_allowed' };
 
@@ -25,8 +26,8 @@ for (const kind of stores) {
   describe(`Authority over secure channels (docs/protocol.md §6), ${kind.name} store`, function () {
     this.timeout(30_000);
     const open: MemberStore[] = [];
-    const hubWith = async (options: Parameters<typeof startHub>[1] = {}): Promise<TestHub> => {
-      const store = kind.create();
+    const hubWith = async (options: Parameters<typeof startHub>[1] = {}, limits: Partial<MemberStoreLimits> = {}): Promise<TestHub> => {
+      const store = kind.create(limits);
       open.push(store);
       return await startHub(store, options);
     };
@@ -80,20 +81,29 @@ for (const kind of stores) {
       expect(fresh.attributes).to.deep.equal({ role: 'device', bucket: 'metrics' });
     });
 
-    it('refuses expired, unknown, used-up and malformed tokens alike', async () => {
-      const hub = await hubWith({ tokenTtl: 1000 });
+    it('refuses expired, unknown, used-up and malformed tokens, a member enrolling again and a full store alike, word for word', async () => {
+      // room for one member: once it enrolled, a valid token is refused for want of room
+      const hub = await hubWith({ tokenTtl: 1000 }, { maxMembers: 1 });
       const expiring = await hub.authority.createToken({ attributes: {} });
       const used = await hub.authority.createToken({ attributes: {}, ttl: 60_000 });
+      const valid = await hub.authority.createToken({ attributes: {}, ttl: 60_000, uses: 5 });
       const device = TestDevice.create(hub);
-      expect((await (await device.channel()).ask({ action: 'enroll', token: used.token })).result).to.equal('success');
+      const member = await device.channel();
+      expect((await member.ask({ action: 'enroll', token: used.token })).result).to.equal('success');
       hub.tick(1000);
 
       const answers: Answer[] = [];
-      for (const token of [expiring.token, newBootstrapToken(), used.token, 'not a token', `${used.token}=`]) {
+      for (const token of [expiring.token, newBootstrapToken(), used.token, 'not a token', `${used.token}=`, valid.token]) {
         answers.push(await (await device.channel(Ed25519Identity.generate())).ask({ action: 'enroll', token }));
       }
+      answers.push(await member.ask({ action: 'enroll', token: valid.token }));
       for (const answer of answers) expect(answer).to.deep.equal(answers[0]);
       expect(answers[0]).to.include(REFUSED);
+      // the log alone says why, by the token's reference
+      const refusals = hub.logs.filter((l) => l.includes('enrollment refused')).map((l) => JSON.parse(l) as { reason: string; reference: string });
+      expect(refusals.map((r) => r.reason)).to.deep.equal(['expired', 'unknown', 'unknown', 'unknown', 'unknown', 'full', 'already_member']);
+      expect(refusals.at(-2)!.reference).to.equal(valid.reference);
+      expect(refusals.at(-1)!.reference).to.equal(valid.reference);
     });
 
     it('a token of uses=3 enrolls exactly three identities', async () => {
@@ -263,11 +273,46 @@ describe('Authority', function () {
     expect(hub.authority.stats()).to.deep.equal({ running: 0, callers: 0 });
   });
 
+  it("answers anyone, member or not, with fixed words while the store is down or fails; only the hub's log has what it said", async () => {
+    const server = await startRedisServer();
+    const store = redisMemberStore({ redis: server.url, keyPrefix: `tessera:{${randomBytes(8).toString('hex')}}:auth:` });
+    try {
+      const hub = await startHub(store);
+      const { token } = await hub.authority.createToken({ attributes: { role: 'device' } });
+      const device = TestDevice.create(hub);
+      const member = await device.channel();
+      expect((await member.ask({ action: 'enroll', token })).result).to.equal('success');
+      const stranger = await device.channel(Ed25519Identity.generate());
+      await server.stop();
+      const unavailable = { result: 'failure', code: 'unavailable', message: 'unavailable: the member store cannot serve now; try again later' };
+      expect(await stranger.ask({ action: 'credential', request_id: 's' })).to.deep.equal({ ...unavailable, request_id: 's' });
+      expect(await member.ask({ action: 'credential', request_id: 'm' })).to.deep.equal({ ...unavailable, request_id: 'm' });
+      expect(await stranger.ask({ action: 'members' })).to.deep.equal(unavailable);
+      const logged = hub.logs.filter((l) => l.includes('authority request failed'));
+      expect(logged).to.have.length(3);
+      expect(logged[0]).to.include('Redis unavailable');
+    } finally {
+      await store.close();
+      await server.stop();
+    }
+  });
+
+  it('answers an unforeseen failure internal, in fixed words', async () => {
+    const inner = memoryMemberStore();
+    const failing: MemberStore = { ...bind(inner), member: () => Promise.reject(new Error('ERR wrong password for user "hub" at 10.1.2.3:6379')) };
+    const hub = await startHub(failing);
+    const party = await TestDevice.create(hub).channel();
+    expect(await party.ask({ action: 'credential' })).to.deep.equal({ result: 'failure', code: 'internal', message: "internal error: the authority failed; the hub's log says why" });
+    expect(hub.logs.join('\n')).to.include('wrong password');
+  });
+
   it('checks its options and createToken checks what it is asked for', async () => {
     const identity = Ed25519Identity.generate();
     const store = memoryMemberStore();
     expect(() => new Authority({ store, identity, admins: ['root'] })).to.throw(InvalidAuthorityOptionsError);
     expect(() => new Authority({ store, identity, credentialTtl: 10 })).to.throw(InvalidAuthorityOptionsError);
+    expect(() => new Authority({ store, identity, credentialTtl: 7 * 24 * 3_600_000 })).to.not.throw();
+    expect(() => new Authority({ store, identity, credentialTtl: 7 * 24 * 3_600_000 + 1000 })).to.throw(InvalidAuthorityOptionsError, /at most 604800000 ms \(7 days\)/);
     const authority = new Authority({ store, identity });
     const bads: Array<{ attributes: Record<string, string>; uses?: number; ttl?: number }> = [{ attributes: { role: 'x' }, uses: 0 }, { attributes: { role: 'x' }, ttl: -1 }, { attributes: { ['a'.repeat(65)]: 'x' } }, { attributes: { v: 'x'.repeat(257) } }];
     for (const bad of bads) {

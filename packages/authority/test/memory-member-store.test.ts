@@ -53,6 +53,34 @@ describe('memoryMemberStore snapshot', function () {
     await after.close();
   });
 
+  it('writes nothing for a refusal, whatever its reason (unknown, expired, used up, already a member, full): none waits for the file', async () => {
+    const path = join(dir, 'members.json');
+    const store = memoryMemberStore({ snapshotPath: path, maxMembers: 1 });
+    const once = someToken();
+    const expiring = someToken({ expires: T0 + 1 });
+    const valid = someToken({ uses: 5 });
+    for (const t of [once, expiring, valid]) await store.addToken(t.record, T0);
+    const member = someIdentifier();
+    expect((await store.redeem(once.record.hash, member, T0)).ok).to.equal(true);
+    // each write replaces the file (a new inode): the same inode afterwards is no write
+    const written = statSync(path).ino;
+    const refusals = [
+      await store.redeem(someToken().record.hash, someIdentifier(), T0 + 2),
+      await store.redeem(expiring.record.hash, someIdentifier(), T0 + 2),
+      await store.redeem(once.record.hash, someIdentifier(), T0 + 2),
+      await store.redeem(valid.record.hash, member, T0 + 2),
+      await store.redeem(valid.record.hash, someIdentifier(), T0 + 2),
+    ];
+    expect(refusals.map((r) => (r.ok ? 'ok' : r.reason))).to.deep.equal(['unknown', 'expired', 'unknown', 'already_member', 'full']);
+    await store.close();
+    expect(statSync(path).ino, 'the snapshot was not written again').to.equal(written);
+    // the expired token leaves the file with the next change
+    const again = memoryMemberStore({ snapshotPath: path });
+    await again.addToken(someToken().record, T0 + 2);
+    await again.close();
+    expect(readFileSync(path, 'utf8')).not.to.include(expiring.record.hash);
+  });
+
   it('refuses to start on a corrupt snapshot rather than overwrite it, and does not quote it', async () => {
     const path = join(dir, 'members.json');
     const secret = someToken().token;

@@ -1,5 +1,5 @@
 import { fromUtf8 } from '@tessera/core';
-import { AUTHORITY_WORKER } from '@tessera/lease-client';
+import { ApiResponseSchema, AUTHORITY_WORKER } from '@tessera/lease-client';
 import { Command, Option } from 'commander';
 import { z } from 'zod';
 import { EXIT, exitWith, type HubTarget, hubTargetOptions, requestHub } from './hub-request.js';
@@ -7,8 +7,6 @@ import { optionValue, positiveWholeNumber } from './settings/values.js';
 
 const COMMAND = 'tessera enroll';
 
-/** What is read of the authority's answer before deciding on it (docs/protocol.md §6). */
-const ResponseSchema = z.looseObject({ result: z.enum(['success', 'failure']), code: z.string().optional(), message: z.string().optional() });
 const CreatedSchema = z.looseObject({ token: z.string().min(1), reference: z.string(), expires: z.string().optional() });
 const MembersSchema = z.looseObject({
   members: z.array(
@@ -95,7 +93,7 @@ async function ask(target: HubTarget, request: object): Promise<Record<string, u
   const payload = await requestHub(COMMAND, target, AUTHORITY_WORKER, JSON.stringify(request));
   let response;
   try {
-    response = ResponseSchema.safeParse(JSON.parse(fromUtf8(payload)));
+    response = ApiResponseSchema.safeParse(JSON.parse(fromUtf8(payload)));
   } catch {
     response = undefined;
   }

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { type HubConfig, HubConfigSchema } from './hub/hub-config.js';
+import { configWarnings } from './hub/metrics.js';
 import { startHub } from './hub/start-hub.js';
 import { cliLogger } from './logger.js';
 import { resolveSettings, type SettingSpec } from './settings/resolve.js';
@@ -74,7 +75,7 @@ export function hubCommand(): Command {
     .option('--insecure [bool]', 'accept anonymous callers, who share one owner and see all leases (development only) [TESSERA_INSECURE]')
     .option('--identity <file>', "the hub's identity file, created on first start [TESSERA_HUB_IDENTITY_FILE] (default hub-identity.json in $TESSERA_STATE_DIR, else $XDG_STATE_HOME/tessera)")
     .option('--admin <identifier>', 'an admin identity (I…), repeatable or comma-separated [TESSERA_ADMIN] (default none)', collectList)
-    .option('--credential-ttl <ms>', "lifetime of the members' credentials the hub issues [TESSERA_CREDENTIAL_TTL] (default 3600000)")
+    .option('--credential-ttl <ms>', "lifetime of the members' credentials the hub issues [TESSERA_CREDENTIAL_TTL] (default 3600000, at most 604800000: 7 days)")
     .option('--forward [bool]', "let peers' messages hop on to other WS addresses through this hub [TESSERA_FORWARD] (default off)")
     .option('--address <name>', 'LOCAL address of the lease worker [TESSERA_ADDRESS] (default token_lease)')
     .option('--log-level <level>', 'debug | info | warn | error | silent [TESSERA_LOG_LEVEL] (default info)')
@@ -92,6 +93,7 @@ export function hubCommand(): Command {
       const config = resolveHubConfig(opts, process.env);
       const logger = cliLogger(config.logLevel, 'tessera-hub');
       if (config.insecure) logger.warn({}, 'insecure: anonymous callers share one owner and see every lease; for development only');
+      for (const warning of configWarnings(config)) logger.warn({ storage: config.storage }, warning);
       const hub = await startHub(config, logger);
       const lines = [`tessera hub listening on ${hub.listener.url}`, `lease worker: 0#${config.address} (storage ${describeStorage(config.storage)}, cloud ${config.cloud}, deployment ${hub.deployment})`];
       if (hub.secure) lines.push(`identity: ${hub.secure.identifier} (${hub.secure.identityPath})`);

@@ -35,6 +35,13 @@ export function hubTargetOptions(options: { insecure: boolean }): Option[] {
   return list;
 }
 
+/** Tells the user, on stderr, that the hub was trusted without --hub-identity, and how to pin it. */
+function warnUnpinned(command: string, hub: string): void {
+  process.stderr.write(
+    `${command}: warning: the hub identity is not pinned: trusting ${hub}, whichever hub answered; pass --hub-identity ${hub} (or TESSERA_HUB_IDENTITY) to refuse any other\n`,
+  );
+}
+
 /** Writes `message` for `command` and exits with `code`. */
 export function exitWith(command: string, code: number, message: string): never {
   process.stderr.write(`${command}: ${message}\n`);
@@ -88,6 +95,7 @@ export async function requestHub(command: string, target: HubTarget, worker: str
           requestTimeout: timeout,
           logger: silentLogger,
         });
+  if (session !== undefined && target.hubIdentity === undefined) session.once('opened', ({ hub }) => warnUnpinned(command, hub));
   let failure: unknown;
   let payload: Uint8Array | undefined;
   try {

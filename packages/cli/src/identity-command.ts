@@ -1,4 +1,7 @@
-import { stat } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { readFile, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { createFileAtomic } from '@tessera/core';
 import { Ed25519Identity, loadIdentity, saveIdentity } from '@tessera/secure-channel';
 import { Command } from 'commander';
 
@@ -13,9 +16,8 @@ export function identityCommand(): Command {
     .description('create a new identity file (never overwrites one) and print its identifier')
     .option('--out <file>', 'where to write it (env TESSERA_IDENTITY)', DEFAULT_IDENTITY_FILE)
     .action(async (opts: { out: string }) => {
-      if (await exists(opts.out)) throw new Error(`${opts.out} exists already; an identity is never overwritten`);
       const created = Ed25519Identity.generate();
-      await saveIdentity(opts.out, created);
+      await createIdentityFile(opts.out, created);
       process.stdout.write(`${created.identifier}\n`);
       process.stderr.write(`identity written to ${opts.out} (mode 0600: it holds the private key)\n`);
     });
@@ -29,11 +31,22 @@ export function identityCommand(): Command {
   return identity;
 }
 
-async function exists(path: string): Promise<boolean> {
+/**
+ * Writes `identity` to `path` unless something is there already (a file, a
+ * directory, a symbolic link, dangling or not), in one step: a file created
+ * at `path` meanwhile is never replaced. The identity file's text is
+ * secure-channel's (saveIdentity, to a staging file beside `path`), put in
+ * place by core's createFileAtomic.
+ */
+export async function createIdentityFile(path: string, identity: Ed25519Identity): Promise<void> {
+  const staging = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.new`);
   try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
+    await saveIdentity(staging, identity);
+    await createFileAtomic(path, await readFile(staging));
+  } catch (err) {
+    if ((err as { code?: unknown }).code === 'EEXIST') throw new Error(`${path} exists already; an identity is never overwritten`, { cause: err });
+    throw err;
+  } finally {
+    await rm(staging, { force: true });
   }
 }

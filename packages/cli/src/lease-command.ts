@@ -1,7 +1,7 @@
 import { fromUtf8 } from '@tessera/core';
+import { ApiResponseSchema } from '@tessera/lease-client';
 import type { Lease, LeaseResponse } from '@tessera/token-lease';
 import { Command } from 'commander';
-import { z } from 'zod';
 import { EXIT, type HubTarget, hubTargetOptions, requestHub } from './hub-request.js';
 import { leaseTable } from './lease-table.js';
 import { leaseWatchCommand } from './lease-watch.js';
@@ -13,9 +13,6 @@ import { wholeNumberFrom } from './settings/values.js';
  * again later). Decided on the response's `code` (docs/protocol.md §4).
  */
 export { EXIT };
-
-/** What is read of a hub's answer before deciding on it (docs/protocol.md §4); the rest is printed as is. */
-const ResponseSchema = z.looseObject({ result: z.enum(['success', 'failure']), code: z.string().optional(), message: z.string().optional() });
 
 interface LeaseOptions extends HubTarget {
   address: string;
@@ -104,7 +101,7 @@ async function run(opts: LeaseOptions, request: object): Promise<void> {
 /** The hub's answer, if it is a lease API response. */
 function responseOf(payload: Uint8Array): LeaseResponse | undefined {
   try {
-    const parsed = ResponseSchema.safeParse(JSON.parse(fromUtf8(payload)));
+    const parsed = ApiResponseSchema.safeParse(JSON.parse(fromUtf8(payload)));
     return parsed.success ? (parsed.data as LeaseResponse) : undefined;
   } catch {
     return undefined;

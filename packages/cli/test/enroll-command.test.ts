@@ -94,7 +94,11 @@ describe('tessera enroll and tessera lease --identity (secure channel, child pro
     await saveIdentity(stranger, Ed25519Identity.generate());
     const notAdmin = await tessera(['enroll', 'create-token', '--hub', hubUrl, '--identity', stranger, '--attr', 'role=device']);
     expect(notAdmin.code).to.equal(1);
-    expect(notAdmin.stderr).to.equal('tessera enroll: not allowed: only admins may make bootstrap tokens (not_allowed)\n');
+    // without --hub-identity, a warning first, once, naming the hub to pin
+    expect(notAdmin.stderr).to.equal(
+      `tessera enroll: warning: the hub identity is not pinned: trusting ${hubId}, whichever hub answered; pass --hub-identity ${hubId} (or TESSERA_HUB_IDENTITY) to refuse any other\n` +
+        'tessera enroll: not allowed: only admins may make bootstrap tokens (not_allowed)\n',
+    );
     expect(notAdmin.stdout).to.equal('');
 
     const wrongHub = await tessera(['enroll', 'members', '--hub', hubUrl, '--identity', admin.file, '--hub-identity', Ed25519Identity.generate().identifier]);

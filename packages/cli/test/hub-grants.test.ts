@@ -98,7 +98,7 @@ describe('tessera hub grants and quotas (influxdb-v1 on a real influxd, a member
     const cli = await tessera(['lease', 'create', '--identity', device.file, '--hub', `ws://127.0.0.1:${port}`, '--options', '{"grants":[{"database":"secrets","privilege":"ALL"}]}']);
     expect(cli.code).to.equal(1);
     expect(cli.stdout).to.equal('');
-    expect(cli.stderr).to.match(/^tessera lease: not allowed: .* \(not_allowed\)\n$/);
+    expect(cli.stderr).to.match(/^tessera lease: not allowed: .* \(not_allowed\)\n$/m);
   });
 });
 
@@ -123,7 +123,7 @@ describe('tessera lease decides on the failure code', function () {
       await influx.close();
       const down = await tessera(['lease', 'create', '--identity', admin.file, '--hub', hubUrl]);
       expect(down.code, down.stderr).to.equal(3);
-      expect(down.stderr).to.match(/^tessera lease: cloud unavailable: .* \(unavailable\)\n$/);
+      expect(down.stderr).to.match(/^tessera lease: cloud unavailable: .* \(unavailable\)\n$/m);
     } finally {
       await hub.stop();
       await influx.close();

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { lstat, mkdtemp, readdir, readFile, rm, stat, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Node, fromUtf8, local, route, silentLogger } from '@tessera/core';
@@ -28,6 +28,17 @@ describe('tessera identity and tessera node --identity', function () {
     expect(again.code).to.equal(1);
     expect(again.stderr).to.include('exists already');
     expect((await tessera(['identity', 'show', '--identity', file])).stdout.trim()).to.equal(identifier);
+  });
+
+  it('never overwrites what is at --out, even a dangling symbolic link (it looks absent to a check first, then write): nothing is left beside it', async () => {
+    const link = join(dir, 'planted.json');
+    await symlink(join(dir, 'nowhere', 'target.json'), link);
+    const refused = await tessera(['identity', 'create', '--out', link]);
+    expect(refused.code, refused.stderr).to.equal(1);
+    expect(refused.stderr).to.include('exists already');
+    expect(refused.stdout).to.equal('');
+    expect((await lstat(link)).isSymbolicLink(), 'the link is still there').to.equal(true);
+    expect(await readdir(dir)).to.deep.equal(['planted.json']);
   });
 
   it('runs a node whose secure-channel listener has the identity of the file, warns that it trusts everyone, and echoes through channels', async () => {

@@ -175,12 +175,15 @@ describe("hub settings: a secure hub's identity, admins, credential lifetime and
     expect(resolveHubConfig(await hubFlags([]), { TESSERA_IDENTITY: '/z/device.json' }).identity).to.equal(undefined);
   });
 
-  it('takes --credential-ttl and TESSERA_CREDENTIAL_TTL as whole milliseconds of at least 1000', async () => {
+  it('takes --credential-ttl and TESSERA_CREDENTIAL_TTL as whole milliseconds of at least 1000 and at most 7 days', async () => {
     expect(resolveHubConfig(await hubFlags([]), {}).credentialTtl).to.equal(3_600_000);
     expect(resolveHubConfig(await hubFlags(['--credential-ttl', '60000']), {}).credentialTtl).to.equal(60_000);
     expect(resolveHubConfig(await hubFlags([]), { TESSERA_CREDENTIAL_TTL: '5000' }).credentialTtl).to.equal(5_000);
     const low = await hubFlags(['--credential-ttl', '999']);
     expect(settingsError(() => resolveHubConfig(low, {})).message).to.match(/^invalid --credential-ttl: must be at least 1000/);
+    expect(resolveHubConfig(await hubFlags(['--credential-ttl', '604800000']), {}).credentialTtl).to.equal(604_800_000);
+    const high = await hubFlags(['--credential-ttl', '604801000']);
+    expect(settingsError(() => resolveHubConfig(high, {})).message).to.match(/^invalid --credential-ttl: must be at most 604800000 \(7 days\)/);
     expect(settingsError(() => resolveHubConfig(noFlags(), { TESSERA_CREDENTIAL_TTL: '1e4' })).message).to.match(/^invalid TESSERA_CREDENTIAL_TTL: expected a whole number/);
   });
 

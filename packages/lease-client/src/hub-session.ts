@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { type Clock, ClosedError, describeError, formatRoute, LOCAL, local, type Logger, type Message, type Node, type Route } from '@tessera/core';
+import { type Clock, ClosedError, describeError, formatRoute, LOCAL, local, type Logger, type LongTimeout, type Message, type Node, type Route, setLongTimeout } from '@tessera/core';
 import { createSecureChannel, identifierOf, isIdentifier, type SecureChannel, type Signer, trustFunction, UntrustedPeerError } from '@tessera/secure-channel';
 import { InvalidOptionsError } from '@tessera/token-lease';
 import { AUTHORITY_WORKER, AuthorityApi } from './authority-api.js';
@@ -88,7 +88,7 @@ export class HubSession extends EventEmitter<HubSessionEvents> {
   private refused: Error | undefined;
   private enrolledHere = false;
   private warnedUnpinned = false;
-  private refreshTimer: unknown;
+  private refreshTimer: LongTimeout | undefined;
   private credentialExpiresAt = 0;
   private closed = false;
 
@@ -129,7 +129,7 @@ export class HubSession extends EventEmitter<HubSessionEvents> {
   /** Closes the channel (telling the hub) and stops refreshing; later requests fail with ClosedError. */
   close(): void {
     this.closed = true;
-    this.clock.clearTimeout(this.refreshTimer);
+    this.refreshTimer?.cancel();
     this.refreshTimer = undefined;
     const channel = this.channel;
     this.channel = undefined;
@@ -160,7 +160,7 @@ export class HubSession extends EventEmitter<HubSessionEvents> {
   private discard(channel: SecureChannel, why: string): void {
     if (this.channel === channel) {
       this.channel = undefined;
-      this.clock.clearTimeout(this.refreshTimer);
+      this.refreshTimer?.cancel();
       this.refreshTimer = undefined;
       this.logger.info({ hub: channel.identifier, why }, 'secure channel to the hub dropped; the next request opens a new one');
     }
@@ -252,11 +252,15 @@ export class HubSession extends EventEmitter<HubSessionEvents> {
   }
 
   private armRefresh(channel: SecureChannel, delay: number): void {
-    this.clock.clearTimeout(this.refreshTimer);
-    this.refreshTimer = this.clock.setTimeout(() => {
-      this.refreshTimer = undefined;
-      void this.refresh(channel);
-    }, delay);
+    this.refreshTimer?.cancel();
+    this.refreshTimer = setLongTimeout(
+      this.clock,
+      () => {
+        this.refreshTimer = undefined;
+        void this.refresh(channel);
+      },
+      delay,
+    );
   }
 
   private async refresh(channel: SecureChannel): Promise<void> {

@@ -17,7 +17,7 @@ export {
 } from './errors.js';
 export { HubSession, SECURE_CHANNEL_LISTENER, type HubSessionEvents, type HubSessionOptions } from './hub-session.js';
 export { AuthorityApi, AUTHORITY_WORKER, type Enrolled } from './authority-api.js';
-export { decodeResponse } from './json-response.js';
+export { ApiResponseSchema, decodeResponse } from './json-response.js';
 export { renewalDelay, renewalWindow, DEFAULT_RENEWAL_TIMING, type RenewalTiming } from './renewal-timing.js';
 export { DEFAULT_RETRY } from './options.js';
 // the policy type lives in @tessera/core beside the retry loop; re-exported for existing users

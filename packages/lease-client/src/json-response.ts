@@ -3,16 +3,18 @@ import { z } from 'zod';
 import { FAILURE_CODES, type FailureCode } from '@tessera/token-lease';
 import { LeaseProtocolError, LeaseRejectedError, LeaseUnavailableError } from './errors.js';
 
-/** What every JSON response of docs/protocol.md §4 and §6 has: `result`, and on failure `code` and `message`. */
-const BaseResponseSchema = z.looseObject({
-  result: z.enum(['success', 'failure']),
-  // a code this client does not know (a newer hub) or none (an older one) counts as `internal`
-  code: z
-    .string()
-    .optional()
-    .transform((c): FailureCode => ((FAILURE_CODES as readonly string[]).includes(c ?? '') ? (c as FailureCode) : 'internal')),
-  message: z.string().optional(),
-});
+/**
+ * What every JSON response of docs/protocol.md §4 and §6 has: `result`, and on
+ * failure `code` and `message`, as the hub sent them; the other fields pass
+ * through. What is read of an answer before deciding on it (here, and in
+ * `tessera lease` and `tessera enroll`).
+ */
+export const ApiResponseSchema = z.looseObject({ result: z.enum(['success', 'failure']), code: z.string().optional(), message: z.string().optional() });
+
+/** A failure's code as this client decides on it: one it does not know (a newer hub) or none (an older one) counts as `internal`. */
+function failureCodeOf(code: string | undefined): FailureCode {
+  return (FAILURE_CODES as readonly string[]).includes(code ?? '') ? (code as FailureCode) : 'internal';
+}
 
 /**
  * Failure codes worth another attempt (docs/protocol.md §4): `unavailable`
@@ -36,12 +38,13 @@ export function decodeResponse<S extends z.ZodType>(payload: Uint8Array, action:
     // the parser's message quotes the text, which is not ours to repeat (it may hold a token)
     throw new LeaseProtocolError(`the ${who}'s ${action} response is not JSON`);
   }
-  const base = BaseResponseSchema.safeParse(value);
+  const base = ApiResponseSchema.safeParse(value);
   if (!base.success) throw new LeaseProtocolError(`the ${who}'s ${action} response is not an API response (${issueOf(base.error)})`);
   if (base.data.result === 'failure') {
     const message = base.data.message ?? `${action} failed without a message`;
-    if (TRANSIENT_CODES.has(base.data.code)) throw new LeaseUnavailableError(message, 1);
-    throw new LeaseRejectedError(action, base.data.code, message);
+    const code = failureCodeOf(base.data.code);
+    if (TRANSIENT_CODES.has(code)) throw new LeaseUnavailableError(message, 1);
+    throw new LeaseRejectedError(action, code, message);
   }
   const fields = schema.safeParse(value);
   if (!fields.success) throw new LeaseProtocolError(`the ${who}'s ${action} response is not an API response (${issueOf(fields.error)})`);

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { type Clock, ClosedError, describeError, formatRoute, type Logger, RetriesExhaustedError, retry, type RetryPolicy, type Route, toRoute } from '@tessera/core';
+import { type Clock, ClosedError, describeError, formatRoute, type Logger, type LongTimeout, RetriesExhaustedError, retry, type RetryPolicy, type Route, setLongTimeout, toRoute } from '@tessera/core';
 import type { Lease } from '@tessera/token-lease';
 import { LeaseRejectedError, LeaseUnavailableError } from './errors.js';
 import { type HeldLease, heldFrom } from './held-lease.js';
@@ -46,9 +46,6 @@ interface Flight {
 
 type State = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
 
-/** setTimeout's largest delay; longer waits are taken in pieces. */
-const MAX_TIMER = 2 ** 31 - 1;
-
 const noop = (): void => undefined;
 
 /**
@@ -78,8 +75,7 @@ export class LeaseClient extends EventEmitter {
   private readonly stopped = new AbortController();
   private held: HeldLease | undefined;
   private flight: Flight | undefined;
-  private timer: unknown;
-  private timerArmed = false;
+  private timer: LongTimeout | undefined;
   /** Replaced leases waiting out their overlap before they are revoked. */
   private readonly retiring = new Map<string, unknown>();
   private readonly background = new Set<Promise<void>>();
@@ -240,7 +236,7 @@ export class LeaseClient extends EventEmitter {
     } finally {
       if (this.flight === flight) this.flight = undefined;
       // a failure leaves the timer unarmed, as does a renewal point that came while this flight ran
-      if (!this.timerArmed) this.arm(true);
+      if (this.timer === undefined) this.arm(true);
     }
   }
 
@@ -372,25 +368,18 @@ export class LeaseClient extends EventEmitter {
       delay = renewalDelay(held.validUntil - now, this.timing, this.random);
       if (afterFailure) delay = Math.max(delay, this.retryPolicy.initialDelay);
     }
-    this.armAt(now + delay);
-  }
-
-  private armAt(due: number): void {
-    this.timerArmed = true;
-    this.timer = this.clock.setTimeout(
+    this.timer = setLongTimeout(
+      this.clock,
       () => {
-        this.timerArmed = false;
         this.timer = undefined;
-        if (this.clock.now() < due) this.armAt(due);
-        else this.refresh();
+        this.refresh();
       },
-      Math.min(MAX_TIMER, Math.max(0, due - this.clock.now())),
+      delay,
     );
   }
 
   private disarm(): void {
-    if (this.timerArmed) this.clock.clearTimeout(this.timer);
-    this.timerArmed = false;
+    this.timer?.cancel();
     this.timer = undefined;
   }
 

@@ -217,6 +217,35 @@ describe('LeaseClient through a secure channel (enrollment, credentials, hub res
     expect(events.retrying).to.deep.equal([]);
   });
 
+  it('waits 2/3 of a 40-day credential before it asks for the next one (a timer past 2^31 − 1 ms is taken in pieces)', async () => {
+    const DAY = 86_400_000;
+    const { clock, tick } = fakeClock();
+    const h = await hub({ clock, issuedCredentialTtl: 40 * DAY, policy: { defaultTtl: 60 * DAY, maxTtl: 60 * DAY } });
+    const { token } = await h.authority.createToken({ attributes: { role: 'device' } });
+    const c = client(h, { identity: Ed25519Identity.generate(), enrollToken: token, clock, random: () => 0.5 });
+    const events = record(c);
+    await c.start();
+    const credentials = () => h.authority.calls.filter((call) => call.action === 'credential').length;
+    const refreshed = () => logs.filter((l) => l.includes('"msg":"credential refreshed"')).length;
+    expect(credentials(), 'asked once (not a member yet), then enrolled').to.equal(1);
+    // a plain setTimeout of 26.7 days fires after 1 ms, and again after every refresh
+    for (let i = 0; i < 5; i++) {
+      tick(1);
+      await settle();
+    }
+    expect(credentials(), 'nothing asked in the first milliseconds').to.equal(1);
+    const refreshAt = Math.round((40 * DAY * 2) / 3);
+    tick(refreshAt - 5 - 1);
+    await settle();
+    expect(credentials(), 'nothing asked a millisecond before 2/3 of its life').to.equal(1);
+    tick(1);
+    await until(() => refreshed() === 1, 'the refresh at 2/3 of the credential');
+    expect(credentials()).to.equal(2);
+    await settle();
+    expect(credentials(), 'one request, not a stream of them').to.equal(2);
+    expect(events.failed).to.deep.equal([]);
+  });
+
   it('refuses a hub whose identity is not the pinned one, at once and without asking it anything', async () => {
     const h = await hub();
     const { token } = await h.authority.createToken({ attributes: { role: 'device' } });

@@ -29,6 +29,7 @@ export { LeaseService, type Caller, type LeaseServiceEvents, type LeaseServiceOp
 export { DEFAULT_OWNER_QUOTAS, callerQuotasOf, type CallerQuotas, type OwnerQuotas } from './owner-quotas.js';
 export {
   TokenLeaseWorker,
+  DEFAULT_MEMBERSHIP_LOOKUPS,
   DEFAULT_WORKER_LIMITS,
   SECURE_CHANNEL_REQUIRED,
   type MemberStanding,

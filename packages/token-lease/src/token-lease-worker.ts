@@ -22,9 +22,11 @@ export interface TokenLeaseWorkerOptions {
   /**
    * A secure hub (docs/protocol.md §4): the caller is the peer identity of the
    * secure channel a request came through, and must be a member now (asked at
-   * every request). A request without an identity, or from one that is not a
-   * member, is `not_allowed`; a member's leases are owned by its identifier,
-   * whichever connection it uses. `owners` does not apply then.
+   * every request, before the request is queued: identities are free to make,
+   * and only members' requests wait for a turn). A request without an
+   * identity, or from one that is not a member, is `not_allowed`; a member's
+   * leases are owned by its identifier, whichever connection it uses. `owners`
+   * does not apply then.
    */
   membership?: MembershipLookup;
   /**
@@ -47,10 +49,15 @@ export interface TokenLeaseWorkerOptions {
   ownerQueue?: number;
   /** Requests waiting over all owners; one more is answered `unavailable` (default 4096). */
   queue?: number;
+  /** With `membership`: lookups in flight at once, over all identities; a request past them is answered `unavailable` (default 256). */
+  lookups?: number;
 }
 
 /** The worker's fair-share limits when none are given. */
 export const DEFAULT_WORKER_LIMITS: FairSchedulerLimits = { concurrency: 256, perKey: 8, perKeyQueue: 64, queue: 4096 };
+
+/** Membership lookups in flight at once when `lookups` is not given. */
+export const DEFAULT_MEMBERSHIP_LOOKUPS = 256;
 
 /**
  * The `token_lease` worker: reads a JSON request (docs/protocol.md §4), answers
@@ -64,6 +71,9 @@ export class TokenLeaseWorker implements Worker {
   private readonly admins: ReadonlySet<string>;
   private readonly membership: MembershipLookup | undefined;
   private readonly scheduler: FairScheduler;
+  private readonly lookupLimit: number;
+  /** Membership lookups in flight: each ends by scheduling its request or answering it. */
+  private readonly lookups = new Set<Promise<void>>();
 
   constructor(
     readonly service: LeaseService,
@@ -78,6 +88,7 @@ export class TokenLeaseWorker implements Worker {
       perKeyQueue: options.ownerQueue ?? DEFAULT_WORKER_LIMITS.perKeyQueue,
       queue: options.queue ?? DEFAULT_WORKER_LIMITS.queue,
     });
+    this.lookupLimit = options.lookups ?? DEFAULT_MEMBERSHIP_LOOKUPS;
   }
 
   // Returns at once: the scheduler, not the mailbox, holds what waits, so one
@@ -92,31 +103,46 @@ export class TokenLeaseWorker implements Worker {
     }
     if ('response' in parsed) return this.reply(ctx, msg, parsed.response);
     const request = parsed.request;
-    let outcome: ReturnType<FairScheduler['submit']>;
-    if (this.membership !== undefined && identity !== undefined) {
-      // membership is asked in the job, so that what waits for it is bounded by the owner's queue;
-      // whether the membership makes it an admin is not known before: only those `admins` lists skip the per-owner limits
-      const membership = this.membership;
-      const listed = this.admins.has(identity) || this.admins.has('*');
-      outcome = this.scheduler.submit(identity, () => this.answer(ctx, msg, () => this.memberCaller(membership, identity), request), listed);
-    } else {
-      const caller = this.callerOf(msg);
-      outcome = this.scheduler.submit(caller.owner, () => this.answer(ctx, msg, () => caller, request), caller.admin);
+    if (this.membership === undefined || identity === undefined) return this.schedule(ctx, msg, this.callerOf(msg), request);
+    // membership first: a non-member is answered and never queued, so identities made by the thousand cannot fill the
+    // queue members wait in; what waits for a lookup is bounded by `lookups`
+    if (this.lookups.size >= this.lookupLimit) {
+      return this.reply(ctx, msg, failure(failureOf(new HubBusyError('too many requests waiting; try again later')), request.request_id));
     }
-    if (outcome === 'key-full') {
-      this.reply(ctx, msg, failure(failureOf(new QuotaExceededError('too many requests of this caller waiting')), request.request_id));
-    } else if (outcome === 'full') {
-      this.reply(ctx, msg, failure(failureOf(new HubBusyError('too many requests waiting; try again later')), request.request_id));
-    }
+    const lookup = this.admitMember(ctx, msg, this.membership, identity, request);
+    this.lookups.add(lookup);
+    void lookup.finally(() => this.lookups.delete(lookup));
   }
 
   async shutdown(): Promise<void> {
+    while (this.lookups.size > 0) await Promise.all(this.lookups);
     await this.scheduler.idle();
   }
 
   /** Requests running and waiting now, and owners with any. */
   stats(): { running: number; queued: number; keys: number } {
     return this.scheduler.stats();
+  }
+
+  /** Schedules a member's request, or answers it: not a member, or its membership could not be checked. */
+  private async admitMember(ctx: Context, msg: Message, membership: MembershipLookup, identifier: string, request: LeaseRequest): Promise<void> {
+    let caller: Caller;
+    try {
+      caller = await this.memberCaller(membership, identifier);
+    } catch (err) {
+      return this.send(ctx, msg, failure(failureOf(err), request.request_id));
+    }
+    this.schedule(ctx, msg, caller, request);
+  }
+
+  /** Queues the request under its owner (admins skip the per-owner limits), or answers that it cannot wait. */
+  private schedule(ctx: Context, msg: Message, caller: Caller, request: LeaseRequest): void {
+    const outcome = this.scheduler.submit(caller.owner, () => this.answer(ctx, msg, caller, request), caller.admin);
+    if (outcome === 'key-full') {
+      this.send(ctx, msg, failure(failureOf(new QuotaExceededError('too many requests of this caller waiting')), request.request_id));
+    } else if (outcome === 'full') {
+      this.send(ctx, msg, failure(failureOf(new HubBusyError('too many requests waiting; try again later')), request.request_id));
+    }
   }
 
   /** The caller a member is now (NotAllowedError when it is not a member). */
@@ -153,13 +179,18 @@ export class TokenLeaseWorker implements Worker {
     ctx.reply(msg, JSON.stringify(response));
   }
 
-  private async answer(ctx: Context, msg: Message, callerOf: () => Caller | Promise<Caller>, request: LeaseRequest): Promise<void> {
+  private async answer(ctx: Context, msg: Message, caller: Caller, request: LeaseRequest): Promise<void> {
     let response: LeaseResponse;
     try {
-      response = await this.perform(await callerOf(), request);
+      response = await this.perform(caller, request);
     } catch (err) {
       response = failure(failureOf(err), request.request_id);
     }
+    this.send(ctx, msg, response);
+  }
+
+  /** Replies from outside handleMessage (after a lookup, from a job): a failure to send is logged, never thrown. */
+  private send(ctx: Context, msg: Message, response: LeaseResponse): void {
     try {
       this.reply(ctx, msg, response);
     } catch (err) {

@@ -2,43 +2,11 @@
 // bounded queue, owners take turns, and none runs more than ownerConcurrency at once.
 import { expect } from 'chai';
 import { influxdbV2 } from '@tessera/cloud-influxdb';
-import { type CloudService, FairScheduler } from '@tessera/token-lease';
+import { FairScheduler } from '@tessera/token-lease';
 import { waitUntil } from '@tessera/testing';
 import { startHub, type HubFixture } from './fixtures.js';
+import { gatedCloud } from './gated-cloud.js';
 import { rawPeers } from './raw-lease-client.js';
-
-/** A cloud whose creates wait until `open()`; counts creates waiting now and the most at once. */
-function gatedCloud(inner: CloudService) {
-  let open = false;
-  const waiting: (() => void)[] = [];
-  const state = { inFlight: 0, most: 0 };
-  const cloud = new Proxy(inner, {
-    get(target, key) {
-      if (key === 'create') {
-        return async (...args: Parameters<CloudService['create']>) => {
-          state.inFlight++;
-          state.most = Math.max(state.most, state.inFlight);
-          if (!open) await new Promise<void>((resolve) => waiting.push(resolve));
-          try {
-            return await inner.create(...args);
-          } finally {
-            state.inFlight--;
-          }
-        };
-      }
-      const value: unknown = Reflect.get(target, key);
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-    },
-  });
-  return {
-    cloud,
-    state,
-    open() {
-      open = true;
-      for (const resolve of waiting.splice(0)) resolve();
-    },
-  };
-}
 
 describe('fair share of the lease worker', () => {
   let fx: HubFixture;

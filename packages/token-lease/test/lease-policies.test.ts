@@ -109,6 +109,18 @@ describe('lease policies: the format', () => {
     // without policies, everyone gets the hub's defaults
     expect(decider(null)(caller({ role: 'reader' }))!.grant).to.equal(HUB_GRANT);
   });
+
+  it('takes a placeholder value only if it is a letter or digit, then letters, digits, ".", "_" or "-", 255 at most; any other makes the rule not match', () => {
+    const decide = decider([
+      { match: { role: 'device' }, privileges: [{ resource: '{bucket}', actions: ['write'] }] },
+      { match: { role: 'device' }, privileges: [{ resource: 'unsorted', actions: ['write'] }] },
+    ]);
+    const bucketOf = (bucket: string) => decide({ owner: 'x', admin: false, attributes: { role: 'device', bucket } })!.grant.default[0]!.resource;
+    for (const fit of ['line-7', 'a', '7', 'Line_7.v2', 'x'.repeat(255)]) expect(bucketOf(fit), fit).to.equal(fit);
+    for (const unfit of ['_internal', '../x', '.hidden', '-x', 'a/b', 'a b', 'x'.repeat(256), 'line\u00e9', 'a:b', 'a\nb']) {
+      expect(bucketOf(unfit), JSON.stringify(unfit)).to.equal('unsorted');
+    }
+  });
 });
 
 describe('lease policies on a secure hub (influxdb-local)', function () {

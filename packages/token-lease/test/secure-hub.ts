@@ -15,6 +15,8 @@ export interface SecureHub {
   lookups(): number;
   /** While true, asking fails as a member store that cannot be reached would. */
   storeDown: boolean;
+  /** Makes lookups wait (those under way and later ones) until the function it returns is called. */
+  holdLookups(): () => void;
   /** The hub's identifier (devices trust only it). */
   identifier: string;
   close(): Promise<void>;
@@ -24,8 +26,10 @@ export interface SecureHub {
 export async function startSecureHub(options: Parameters<typeof startHub>[0] = {}): Promise<SecureHub> {
   const members = new Map<string, MemberStanding>();
   let lookups = 0;
+  let held: Promise<void> | undefined;
   const membership = async (identifier: string) => {
     lookups++;
+    if (held !== undefined) await held;
     if (hub.storeDown) throw new Error('connect ECONNREFUSED redis://:secret-password@127.0.0.1:1');
     return members.get(identifier);
   };
@@ -33,7 +37,15 @@ export async function startSecureHub(options: Parameters<typeof startHub>[0] = {
   const identity = Ed25519Identity.generate();
   // any identity may open a channel: being a member is what the lease worker asks
   const listener = await startSecureChannelListener(fx.hub, { identity, trust: trustFunction(() => true) });
-  const hub: SecureHub = { fx, members, lookups: () => lookups, storeDown: false, identifier: listener.identifier, close: () => fx.close() };
+  const holdLookups = () => {
+    let release!: () => void;
+    held = new Promise<void>((resolve) => (release = resolve));
+    return () => {
+      held = undefined;
+      release();
+    };
+  };
+  const hub: SecureHub = { fx, members, lookups: () => lookups, storeDown: false, holdLookups, identifier: listener.identifier, close: () => fx.close() };
   return hub;
 }
 

@@ -2,11 +2,13 @@
 // channel a request came through, and must be a member; its identifier owns its
 // leases on whatever connection it comes back, and on every hub of one storage.
 import { expect } from 'chai';
+import { influxdbV2 } from '@tessera/cloud-influxdb';
 import { Ed25519Identity } from '@tessera/secure-channel';
 import { redisStorage } from '@tessera/storage-redis';
-import { type RedisServer, startRedisServer } from '@tessera/testing';
+import { type RedisServer, startRedisServer, waitUntil } from '@tessera/testing';
 import { startInfluxdbLocal, type InfluxdbLocal } from '@tessera/influxdb-local';
 import { writeWith } from './fixtures.js';
+import { gatedCloud } from './gated-cloud.js';
 import { rawPeers } from './raw-lease-client.js';
 import { closeDevices, type SecureHub, secureDevice, type SecureDevice, startSecureHub } from './secure-hub.js';
 
@@ -88,6 +90,53 @@ describe('token_lease on a secure hub: leases owned by identity (secure channels
     });
     hub.storeDown = false;
     expect((await device.call({ action: 'create' })).result).to.equal('success');
+  });
+
+  it("answers non-members before anything waits: a flood of throwaway identities does not make a member's request fail", async () => {
+    let gate!: ReturnType<typeof gatedCloud>;
+    hub = await startSecureHub({
+      cloud: (influx) => (gate = gatedCloud(influxdbV2({ url: influx.url, token: influx.token, org: influx.org }))).cloud,
+      worker: { concurrency: 1, queue: 4 },
+    });
+    const [first, second] = [await member(), await member()];
+    // the one slot is taken: the first member's create waits in the cloud
+    const stuck = first.call({ action: 'create' });
+    await waitUntil('a create in the cloud', () => gate.state.inFlight === 1);
+    // identities cost nothing: 12 of them, more than the queue holds, each with a request
+    const strangers = await Promise.all(Array.from({ length: 12 }, () => member(null)));
+    let answered = 0;
+    const fromStrangers = strangers.map((s, i) => s.call({ action: 'create', request_id: `s${i}` }).finally(() => answered++));
+    await waitUntil('every stranger answered or waiting', () => answered + hub.fx.worker.stats().queued === strangers.length);
+    const strangersQueued = hub.fx.worker.stats().queued;
+    let secondAnswered = false;
+    const waiting = second.call({ action: 'create' }).finally(() => (secondAnswered = true));
+    await waitUntil("the second member's request answered or queued", () => secondAnswered || hub.fx.worker.stats().queued === 1);
+    gate.open();
+    expect((await stuck).result).to.equal('success');
+    const served = await waiting;
+    expect(served.result, JSON.stringify(served)).to.equal('success');
+    expect(strangersQueued, 'no stranger waited in the queue').to.equal(0);
+    (await Promise.all(fromStrangers)).forEach((r, i) =>
+      expect(r, `stranger ${i}`).to.deep.equal({ result: 'failure', code: 'not_allowed', message: 'not allowed: this identity is not a member of this hub', request_id: `s${i}` }),
+    );
+  });
+
+  it('bounds the lookups in flight: one request past them is answered unavailable at once, and served after', async () => {
+    hub = await startSecureHub({ worker: { lookups: 2 } });
+    const device = await member();
+    const release = hub.holdLookups();
+    const held = [device.call({ action: 'list', request_id: 'l1' }), device.call({ action: 'list', request_id: 'l2' })];
+    await waitUntil('two lookups under way', () => hub.lookups() === 2);
+    expect(await device.call({ action: 'list', request_id: 'l3' })).to.deep.equal({
+      result: 'failure',
+      code: 'unavailable',
+      message: 'hub unavailable: too many requests waiting; try again later',
+      request_id: 'l3',
+    });
+    expect(hub.lookups(), 'the one past the budget was not looked up').to.equal(2);
+    release();
+    for (const r of await Promise.all(held)) expect(r.result).to.equal('success');
+    expect((await device.call({ action: 'list' })).result).to.equal('success');
   });
 
   it("shows a member only its own leases: another's is not_found word for word, its list is empty; an admin sees and revokes all", async () => {

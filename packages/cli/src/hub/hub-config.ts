@@ -1,3 +1,4 @@
+import { MAX_CREDENTIAL_TTL } from '@tessera/authority';
 import { DeploymentSchema } from '@tessera/cloud-influxdb';
 import { IDENTIFIER_PATTERN } from '@tessera/secure-channel';
 import { LeasePoliciesSchema } from '@tessera/token-lease';
@@ -58,8 +59,10 @@ export const HubConfigSchema = z
     identity: z.string().min(1).optional(),
     /** Identifiers that are admins (create bootstrap tokens, list and remove members, see every lease), whether or not they are members. */
     admin: z.array(z.string().regex(IDENTIFIER_PATTERN, 'expected an identifier: I followed by 64 lowercase hex digits')).max(100).default([]),
-    /** Lifetime of the credentials the hub issues, ms. */
-    credentialTtl: WholeNumberSetting.pipe(z.number().min(1_000, 'must be at least 1000').max(366 * 24 * 3_600_000)).default(3_600_000),
+    /** Lifetime of the credentials the hub issues, ms; at most 7 days (a removed member's credential stays valid elsewhere until it expires). */
+    credentialTtl: WholeNumberSetting.pipe(
+      z.number().min(1_000, 'must be at least 1000').max(MAX_CREDENTIAL_TTL, `must be at most ${MAX_CREDENTIAL_TTL} (7 days)`),
+    ).default(3_600_000),
     /** What members may get, by their attributes (docs/security.md, Policies); none: every member gets the hub's default grant. */
     policies: LeasePoliciesSchema.optional(),
     /** Let messages from peers hop on to other WS addresses through this hub (off: nobody can make it dial out). */

@@ -4,6 +4,7 @@ import type { SecureChannelListener } from '@tessera/secure-channel';
 import type { LeaseService } from '@tessera/token-lease';
 import type { WebSocketTransport } from '@tessera/transport-ws';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { HubConfig } from './hub-config.js';
 
 /** A Prometheus registry for a hub: leases created and revoked, revocation failures, expiry lateness, drops, peers, secure channels. */
 export function hubMetrics(service: LeaseService, node: Node, transport: Pick<WebSocketTransport, 'stats'>, channels?: SecureChannelListener): Registry {
@@ -102,16 +103,32 @@ export function hubMetrics(service: LeaseService, node: Node, transport: Pick<We
   return registry;
 }
 
+/** The warning of a secure hub whose members live in its memory only (`--storage memory`, no snapshot). */
+export const MEMBERS_IN_MEMORY_WARNING = 'members are kept in memory only: a restart forgets every member';
+
+/**
+ * What a hub's configuration alone warns about, at start (hub-command) and in
+ * /health (hubHealth's `warnings`): a secure hub on `--storage memory` keeps
+ * its members nowhere else, and their bootstrap tokens are spent.
+ */
+export function configWarnings(config: Pick<HubConfig, 'storage' | 'insecure'>): string[] {
+  return !config.insecure && config.storage === 'memory' ? [MEMBERS_IN_MEMORY_WARNING] : [];
+}
+
+/** How a hub is secured, for /health: a secure hub's identity and what its configuration warns about (configWarnings). */
+export type HubSecurity = { insecure: true } | { insecure: false; identity: string; warnings?: readonly string[] };
+
 /** What GET /health says besides `status`: whether the hub is insecure, its identity, lease counters, the deployment, and what the storage keeps across a restart, with a warning when nothing. */
-export function hubHealth(service: LeaseService, deployment: string, security: { insecure: true } | { insecure: false; identity: string }): object {
+export function hubHealth(service: LeaseService, deployment: string, security: HubSecurity): object {
   const durability = service.storage.durability?.();
   const warnings: string[] = [];
   if (security.insecure) warnings.push('insecure: anonymous callers share one owner and see every lease; for development only');
+  else warnings.push(...(security.warnings ?? []));
   if (durability?.persists === false) {
     warnings.push(`storage ${service.storage.name} persists nothing (${durability.detail}): a restart of it loses every lease; see docs/operations.md`);
   }
   return {
-    ...security,
+    ...(security.insecure ? { insecure: true } : { insecure: false, identity: security.identity }),
     leases: service.stats(),
     deployment,
     storage: { name: service.storage.name, ...(durability === undefined ? {} : { persists: durability.persists ?? 'unknown', persistence: durability.detail }) },
