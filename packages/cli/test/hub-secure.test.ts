@@ -61,7 +61,12 @@ describe('a secure hub (the default): identity, authority, channels, policies', 
     const identifier = first.secure!.identifier;
     const health = (await (await fetch(`${first.metricsUrl}/health`)).json()) as Record<string, unknown>;
     expect(health).to.include({ insecure: false, identity: identifier });
-    expect(await (await fetch(`${first.metricsUrl}/metrics`)).text()).to.match(/^tessera_insecure 0$/m);
+    // plain `memory` storage: members live in memory only, and /health says so
+    expect((health['warnings'] as string[]).join('\n')).to.match(/members are kept in memory only/);
+    const metrics = await (await fetch(`${first.metricsUrl}/metrics`)).text();
+    expect(metrics).to.match(/^tessera_insecure 0$/m);
+    expect(metrics).to.match(/^tessera_stranger_channels\{state="open"\} 0$/m);
+    expect(metrics).to.match(/^tessera_secure_channels\{state="open"\} 0$/m);
 
     const plain = new Node({ logger: silentLogger });
     new WebSocketTransport(plain);

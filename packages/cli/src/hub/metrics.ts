@@ -1,13 +1,20 @@
 import { createServer, type Server } from 'node:http';
 import type { Node } from '@tessera/core';
 import type { SecureChannelListener } from '@tessera/secure-channel';
+import type { StrangerGuard } from './stranger-guard.js';
 import type { LeaseService } from '@tessera/token-lease';
 import type { WebSocketTransport } from '@tessera/transport-ws';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { HubConfig } from './hub-config.js';
 
 /** A Prometheus registry for a hub: leases created and revoked, revocation failures, expiry lateness, drops, peers, secure channels. */
-export function hubMetrics(service: LeaseService, node: Node, transport: Pick<WebSocketTransport, 'stats'>, channels?: SecureChannelListener): Registry {
+export function hubMetrics(
+  service: LeaseService,
+  node: Node,
+  transport: Pick<WebSocketTransport, 'stats'>,
+  secure?: { channels: SecureChannelListener; strangers: Pick<StrangerGuard, 'stats'> },
+): Registry {
+  const channels = secure?.channels;
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'tessera_' });
   const counter = (name: string, help: string, read: () => number) =>
@@ -78,6 +85,21 @@ export function hubMetrics(service: LeaseService, node: Node, transport: Pick<We
       this.set(channels === undefined ? 1 : 0);
     },
   });
+  if (secure !== undefined) {
+    new Gauge({
+      name: 'tessera_stranger_channels',
+      help: 'Secure channels of identities that are not members yet (each ends after its grace unless it enrolls), and counts since start: refused over the budget, ended at the grace, enrolled in time',
+      labelNames: ['state'],
+      registers: [registry],
+      collect() {
+        const s = secure.strangers.stats();
+        this.set({ state: 'open' }, s.strangers);
+        this.set({ state: 'refused' }, s.refused);
+        this.set({ state: 'expired' }, s.expired);
+        this.set({ state: 'enrolled' }, s.enrolled);
+      },
+    });
+  }
   if (channels !== undefined) {
     new Gauge({
       name: 'tessera_secure_channels',

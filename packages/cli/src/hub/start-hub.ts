@@ -12,7 +12,7 @@ import { defaultHubIdentityPath, hubIdentity } from './hub-identity.js';
 import { memberStoreFromConfig } from './member-store.js';
 import type { HubConfig } from './hub-config.js';
 import { leasePolicyFromConfig } from './lease-policy.js';
-import { hubHealth, hubMetrics, startMetricsServer } from './metrics.js';
+import { configWarnings, hubHealth, hubMetrics, startMetricsServer } from './metrics.js';
 import { cloudFromConfig, storageFromConfig } from './modules.js';
 import type { StrangerGuard } from './stranger-guard.js';
 
@@ -113,8 +113,9 @@ export async function startHub(config: HubConfig, logger: Logger, env: NodeJS.Pr
   let metricsUrl: string | undefined;
   if (config.metrics !== undefined) {
     const m = parseListen(config.metrics);
-    metricsServer = await startMetricsServer(m.host, m.port, hubMetrics(service, node, transport, secure?.channels), () =>
-      hubHealth(service, deployment.name, secure === undefined ? { insecure: true } : { insecure: false, identity: secure.identifier }),
+    const warnings = configWarnings(config);
+    metricsServer = await startMetricsServer(m.host, m.port, hubMetrics(service, node, transport, secure), () =>
+      hubHealth(service, deployment.name, secure === undefined ? { insecure: true } : { insecure: false, identity: secure.identifier, warnings }),
     );
     const bound = metricsServer.address();
     metricsUrl = `http://${m.host}:${typeof bound === 'object' && bound !== null ? bound.port : m.port}`;
