@@ -1,8 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { readFile, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
-import { createFileAtomic } from '@tessera/core';
-import { Ed25519Identity, loadIdentity, saveIdentity } from '@tessera/secure-channel';
+import { createIdentityFile, Ed25519Identity, loadIdentity } from '@tessera/secure-channel';
 import { Command } from 'commander';
 
 /** The identity file used when none is named. */
@@ -17,7 +13,7 @@ export function identityCommand(): Command {
     .option('--out <file>', 'where to write it (env TESSERA_IDENTITY)', DEFAULT_IDENTITY_FILE)
     .action(async (opts: { out: string }) => {
       const created = Ed25519Identity.generate();
-      await createIdentityFile(opts.out, created);
+      await createNewIdentityFile(opts.out, created);
       process.stdout.write(`${created.identifier}\n`);
       process.stderr.write(`identity written to ${opts.out} (mode 0600: it holds the private key)\n`);
     });
@@ -31,22 +27,12 @@ export function identityCommand(): Command {
   return identity;
 }
 
-/**
- * Writes `identity` to `path` unless something is there already (a file, a
- * directory, a symbolic link, dangling or not), in one step: a file created
- * at `path` meanwhile is never replaced. The identity file's text is
- * secure-channel's (saveIdentity, to a staging file beside `path`), put in
- * place by core's createFileAtomic.
- */
-export async function createIdentityFile(path: string, identity: Ed25519Identity): Promise<void> {
-  const staging = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.new`);
+/** Writes `identity` to `path` unless something is there already, in one exclusive step (never overwrites). */
+async function createNewIdentityFile(path: string, identity: Ed25519Identity): Promise<void> {
   try {
-    await saveIdentity(staging, identity);
-    await createFileAtomic(path, await readFile(staging));
+    await createIdentityFile(path, identity);
   } catch (err) {
     if ((err as { code?: unknown }).code === 'EEXIST') throw new Error(`${path} exists already; an identity is never overwritten`, { cause: err });
     throw err;
-  } finally {
-    await rm(staging, { force: true });
   }
 }

@@ -10,7 +10,7 @@ export { generateX25519KeyPair, x25519KeyPairFromPrivate, type X25519KeyPair } f
 export { identifierOf, isIdentifier, IDENTIFIER_PATTERN } from './identity/identifier.js';
 export type { Signer } from './identity/signer.js';
 export { Ed25519Identity } from './identity/identity.js';
-export { loadIdentity, loadOrCreateIdentity, saveIdentity } from './identity/identity-file.js';
+export { createIdentityFile, loadIdentity, loadOrCreateIdentity, saveIdentity } from './identity/identity-file.js';
 export { signStaticKey, verifyStaticKeyProof, STATIC_PROOF_CONTEXT } from './identity/static-proof.js';
 export { verifyEd25519 } from './identity/ed25519.js';
 // the channel handshake

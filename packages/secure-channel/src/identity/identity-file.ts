@@ -22,6 +22,15 @@ export async function saveIdentity(path: string, identity: Ed25519Identity): Pro
   await writeFileAtomic(path, identityFileText(identity));
 }
 
+/**
+ * Writes `identity` to `path` only if nothing is there (a file, a directory, a
+ * symbolic link, dangling or not), in one exclusive step, readable by its owner
+ * only; an EEXIST error otherwise. A file created at `path` meanwhile is never replaced.
+ */
+export async function createIdentityFile(path: string, identity: Ed25519Identity): Promise<void> {
+  await createFileAtomic(path, identityFileText(identity));
+}
+
 function identityFileText(identity: Ed25519Identity): string {
   const file: z.infer<typeof IdentityFileSchema> = {
     version: 1,
@@ -80,7 +89,7 @@ export async function loadOrCreateIdentity(path: string): Promise<Ed25519Identit
   }
   const identity = Ed25519Identity.generate();
   try {
-    await createFileAtomic(path, identityFileText(identity));
+    await createIdentityFile(path, identity);
   } catch (err) {
     if (hasCode(err, 'EEXIST')) return loadIdentity(path); // another process created it first
     throw err;
