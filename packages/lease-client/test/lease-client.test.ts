@@ -15,20 +15,8 @@ import {
 import { WebSocketTransport } from '@tessera/transport-ws';
 import { influxdbV2 } from '@tessera/cloud-influxdb';
 import { fakeClock, type HubFixture, startHub, writeWith } from '../../token-lease/test/fixtures.js';
+import { settle, until } from './turns.js';
 
-/** Lets real I/O and promise chains run until `done()` holds: polls once per event-loop turn, never sleeps. */
-async function until(done: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-}
-
-/** A few event-loop turns: enough for anything a timer set off to reach the node's router. */
-async function settle(turns = 20): Promise<void> {
-  for (let i = 0; i < turns; i++) await new Promise((resolve) => setImmediate(resolve));
-}
 
 /** Everything a client emits, by event. */
 function record(client: LeaseClient) {

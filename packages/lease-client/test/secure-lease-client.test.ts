@@ -17,20 +17,8 @@ import {
 } from '@tessera/lease-client';
 import { fakeClock, writeWith } from '../../token-lease/test/fixtures.js';
 import { type SecureHub, type SecureHubOptions, startSecureHub } from './fixtures/secure-hub.js';
+import { settle, until } from './turns.js';
 
-/** Lets real I/O and promise chains run until `done()` holds: polls once per event-loop turn, never sleeps. */
-async function until(done: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-}
-
-/** A few event-loop turns: enough for anything a timer set off to reach the node's router. */
-async function settle(turns = 20): Promise<void> {
-  for (let i = 0; i < turns; i++) await new Promise((resolve) => setImmediate(resolve));
-}
 
 /** A logger that keeps every entry, at every level, as the JSON a log line would hold. */
 function recordingLogger(lines: string[], bindings: object = {}): Logger {
