@@ -4,7 +4,8 @@ import type { CipherState } from './cipher-state.js';
 import { handshakePattern, type HandshakePattern, type Token } from './patterns.js';
 import { SymmetricState } from './symmetric-state.js';
 import type { KeyObject } from 'node:crypto';
-import { DH_LENGTH, dh, generateX25519KeyPair, x25519PublicKey, x25519StaticPublicKey, type X25519KeyPair } from './x25519.js';
+import { ephemeralX25519KeyPair } from './ephemeral-keys.js';
+import { DH_LENGTH, dh, x25519PublicKey, x25519StaticPublicKey, type X25519KeyPair } from './x25519.js';
 
 /** The largest Noise message (rev. 34 §3), and the limit of docs/protocol.md §5 for handshake messages. */
 export const MAX_MESSAGE_LENGTH = 65_535;
@@ -98,7 +99,7 @@ export class HandshakeState {
     try {
       for (const token of tokens) {
         if (token === 'e') {
-          this.e ??= generateX25519KeyPair();
+          this.e ??= ephemeralX25519KeyPair();
           parts.push(this.e.publicKey);
           this.symmetric.mixHash(this.e.publicKey);
         } else if (token === 's') {

@@ -17,14 +17,14 @@ export interface X25519KeyPair {
 /** GENERATE_KEYPAIR() of the Noise spec. */
 export function generateX25519KeyPair(): X25519KeyPair {
   const { publicKey, privateKey } = generateKeyPairSync('x25519');
-  return { publicKey: rawPublicKey(publicKey), privateKey };
+  return { publicKey: rawX25519PublicKey(publicKey), privateKey };
 }
 
 /** The key pair of a raw 32-byte X25519 private key (test vectors, keys kept elsewhere). */
 export function x25519KeyPairFromPrivate(raw: Uint8Array): X25519KeyPair {
   if (raw.length !== DH_LENGTH) throw new InvalidKeyError(`an X25519 private key has ${DH_LENGTH} bytes`);
   const privateKey = createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, raw]), format: 'der', type: 'pkcs8' });
-  return { publicKey: rawPublicKey(createPublicKey(privateKey)), privateKey };
+  return { publicKey: rawX25519PublicKey(createPublicKey(privateKey)), privateKey };
 }
 
 /** A KeyObject for a raw 32-byte X25519 public key. */
@@ -63,6 +63,7 @@ export function dh(keyPair: X25519KeyPair, remotePublic: KeyObject): Buffer {
   return diffieHellman({ privateKey: keyPair.privateKey, publicKey: remotePublic });
 }
 
-function rawPublicKey(key: KeyObject): Buffer {
+/** The raw 32 bytes of an X25519 public KeyObject. */
+export function rawX25519PublicKey(key: KeyObject): Buffer {
   return Buffer.from(key.export({ format: 'jwk' }).x!, 'base64url');
 }
