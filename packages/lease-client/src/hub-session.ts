@@ -224,8 +224,9 @@ export class HubSession extends EventEmitter<HubSessionEvents> {
     try {
       enrolled = await authority.enroll(token);
     } catch (err) {
-      // a timeout or an outage: the token may or may not have been redeemed; the next attempt asks for a credential first
-      if (!(err instanceof LeaseRejectedError)) throw err;
+      // a timeout or an outage: the token may or may not have been redeemed; the next attempt asks for a credential first.
+      // Only `not_allowed` refuses the token itself: `quota_exceeded` or `invalid_request` redeemed nothing, so it is kept
+      if (!(err instanceof LeaseRejectedError) || err.reason !== 'not_allowed') throw err;
       this.#enrollToken = undefined;
       this.refused = new EnrollmentRefusedError(
         `the hub refused the enroll token (${err.reason}): it is expired, used up or unknown, or ${this.identifier} is a member already; ask for a new token`,

@@ -85,6 +85,18 @@ describe('secure channel trust, credentials and limits (docs/protocol.md §5–6
     });
   });
 
+  it('checks newer credentials (kind 2) at most once a second per channel: a stream of them costs one check', async () => {
+    const { authority, listener, toListener } = await hubWithAuthority();
+    const i = makeNode('device');
+    const subject = identifierOf(i.identity.publicKey);
+    const credential = await issueCredential({ authority, subject, attributes: { role: 'device' }, ttlSeconds: 600, clock: systemClock });
+    const channel = await createSecureChannel(i.node, toListener, { identity: i.identity, trust: anyone, credentials: [credential], batching: false });
+    const before = listener.stats().dropped.garbage;
+    for (let n = 0; n < 20; n++) channel.sendCredentials([credential]);
+    await waitUntil('the extra ones to be dropped unchecked', () => listener.stats().dropped.garbage - before >= 19);
+    expect(listener.stats().dropped.untrusted_peer).to.equal(0);
+  });
+
   it('refuses, at a worker that requires a channel, what came over a plain connection', async () => {
     const { r, inbox, port } = await hubWithAuthority();
     const plain = makeNode('plain');

@@ -59,6 +59,9 @@ export const DEFAULT_WORKER_LIMITS: FairSchedulerLimits = { concurrency: 256, pe
 /** Membership lookups in flight at once when `lookups` is not given. */
 export const DEFAULT_MEMBERSHIP_LOOKUPS = 256;
 
+/** Requests of one identity that may wait for its membership lookup; one more is answered quota_exceeded. */
+const LOOKUP_WAITERS = 64;
+
 /**
  * The `token_lease` worker: reads a JSON request (docs/protocol.md §4), answers
  * with a JSON response, never crashes on what it is sent. Requests run
@@ -72,8 +75,10 @@ export class TokenLeaseWorker implements Worker {
   private readonly membership: MembershipLookup | undefined;
   private readonly scheduler: FairScheduler;
   private readonly lookupLimit: number;
-  /** Membership lookups in flight: each ends by scheduling its request or answering it. */
+  /** Requests waiting for a membership lookup: each ends by scheduling its request or answering it. */
   private readonly lookups = new Set<Promise<void>>();
+  /** One lookup per identity at a time, shared by its requests that arrive meanwhile (at most LOOKUP_WAITERS of them). */
+  private readonly pending = new Map<string, { caller: Promise<Caller>; waiting: number }>();
 
   constructor(
     readonly service: LeaseService,
@@ -106,10 +111,24 @@ export class TokenLeaseWorker implements Worker {
     if (this.membership === undefined || identity === undefined) return this.schedule(ctx, msg, this.callerOf(msg), request);
     // membership first: a non-member is answered and never queued, so identities made by the thousand cannot fill the
     // queue members wait in; what waits for a lookup is bounded by `lookups`
-    if (this.lookups.size >= this.lookupLimit) {
-      return this.reply(ctx, msg, failure(failureOf(new HubBusyError('too many requests waiting; try again later')), request.request_id));
+    let shared = this.pending.get(identity);
+    if (shared !== undefined && shared.waiting >= LOOKUP_WAITERS) {
+      return this.reply(ctx, msg, failure(failureOf(new QuotaExceededError('too many requests of this caller waiting')), request.request_id));
     }
-    const lookup = this.admitMember(ctx, msg, this.membership, identity, request);
+    if (shared === undefined) {
+      if (this.pending.size >= this.lookupLimit) {
+        return this.reply(ctx, msg, failure(failureOf(new HubBusyError('too many requests waiting; try again later')), request.request_id));
+      }
+      const entry = { caller: this.memberCaller(this.membership, identity), waiting: 0 };
+      this.pending.set(identity, entry);
+      void entry.caller.then(
+        () => this.pending.delete(identity),
+        () => this.pending.delete(identity),
+      );
+      shared = entry;
+    }
+    shared.waiting++;
+    const lookup = this.admitMember(ctx, msg, shared.caller, request);
     this.lookups.add(lookup);
     void lookup.finally(() => this.lookups.delete(lookup));
   }
@@ -125,10 +144,10 @@ export class TokenLeaseWorker implements Worker {
   }
 
   /** Schedules a member's request, or answers it: not a member, or its membership could not be checked. */
-  private async admitMember(ctx: Context, msg: Message, membership: MembershipLookup, identifier: string, request: LeaseRequest): Promise<void> {
+  private async admitMember(ctx: Context, msg: Message, lookup: Promise<Caller>, request: LeaseRequest): Promise<void> {
     let caller: Caller;
     try {
-      caller = await this.memberCaller(membership, identifier);
+      caller = await lookup;
     } catch (err) {
       return this.send(ctx, msg, failure(failureOf(err), request.request_id));
     }
@@ -179,9 +198,11 @@ export class TokenLeaseWorker implements Worker {
     ctx.reply(msg, JSON.stringify(response));
   }
 
-  private async answer(ctx: Context, msg: Message, caller: Caller, request: LeaseRequest): Promise<void> {
+  private async answer(ctx: Context, msg: Message, queuedAs: Caller, request: LeaseRequest): Promise<void> {
     let response: LeaseResponse;
     try {
+      // on a secure hub, membership again as the request starts: a member removed while it waited is refused
+      const caller = this.membership === undefined ? queuedAs : await this.memberCaller(this.membership, queuedAs.owner);
       response = await this.perform(caller, request);
     } catch (err) {
       response = failure(failureOf(err), request.request_id);

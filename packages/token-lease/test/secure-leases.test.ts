@@ -123,11 +123,11 @@ describe('token_lease on a secure hub: leases owned by identity (secure channels
 
   it('bounds the lookups in flight: one request past them is answered unavailable at once, and served after', async () => {
     hub = await startSecureHub({ worker: { lookups: 2 } });
-    const device = await member();
+    const [a, b, c] = [await member(), await member(), await member()];
     const release = hub.holdLookups();
-    const held = [device.call({ action: 'list', request_id: 'l1' }), device.call({ action: 'list', request_id: 'l2' })];
+    const held = [a.call({ action: 'list', request_id: 'l1' }), b.call({ action: 'list', request_id: 'l2' })];
     await waitUntil('two lookups under way', () => hub.lookups() === 2);
-    expect(await device.call({ action: 'list', request_id: 'l3' })).to.deep.equal({
+    expect(await c.call({ action: 'list', request_id: 'l3' })).to.deep.equal({
       result: 'failure',
       code: 'unavailable',
       message: 'hub unavailable: too many requests waiting; try again later',
@@ -136,7 +136,38 @@ describe('token_lease on a secure hub: leases owned by identity (secure channels
     expect(hub.lookups(), 'the one past the budget was not looked up').to.equal(2);
     release();
     for (const r of await Promise.all(held)) expect(r.result).to.equal('success');
-    expect((await device.call({ action: 'list' })).result).to.equal('success');
+    expect((await c.call({ action: 'list' })).result).to.equal('success');
+  });
+
+  it('a request that waited in the queue while its member was removed is refused when its turn comes, and creates nothing', async () => {
+    let gate!: ReturnType<typeof gatedCloud>;
+    hub = await startSecureHub({
+      cloud: (influx) => (gate = gatedCloud(influxdbV2({ url: influx.url, token: influx.token, org: influx.org }))).cloud,
+      worker: { ownerConcurrency: 1 },
+    });
+    const thief = await member();
+    const first = thief.call({ action: 'create' });
+    await waitUntil('its first create in the cloud', () => gate.state.inFlight === 1);
+    const queued = thief.call({ action: 'create', request_id: 'queued' });
+    await waitUntil('its second create queued behind the first', () => hub.fx.worker.stats().queued === 1);
+    hub.members.delete(thief.identifier);
+    gate.open();
+    await first;
+    expect(await queued).to.deep.include({ result: 'failure', code: 'not_allowed', request_id: 'queued' });
+    expect(hub.fx.service.stats().created).to.equal(1);
+  });
+
+  it('one identity’s requests share one lookup: many of them cannot take the lookups members need', async () => {
+    hub = await startSecureHub({ worker: { lookups: 2 } });
+    const [greedy, other] = [await member(), await member()];
+    const release = hub.holdLookups();
+    const burst = Array.from({ length: 20 }, (_, i) => greedy.call({ action: 'list', request_id: `g${i}` }));
+    await waitUntil('the greedy identity’s lookup under way', () => hub.lookups() === 1);
+    const others = other.call({ action: 'list' });
+    await waitUntil('the other member’s lookup under way too', () => hub.lookups() === 2);
+    release();
+    expect((await others).result).to.equal('success');
+    for (const r of await Promise.all(burst)) expect(r.result).to.equal('success');
   });
 
   it("shows a member only its own leases: another's is not_found word for word, its list is empty; an admin sees and revokes all", async () => {

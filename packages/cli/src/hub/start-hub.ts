@@ -91,8 +91,10 @@ export async function startHub(config: HubConfig, logger: Logger, env: NodeJS.Pr
       clock: node.clock,
       logger: logger.child({ component: 'authority' }),
     });
-    // a member removed: its leases end now, not at their expiry (its requests are refused from now on: membership is checked on each)
+    // a member removed: its channels close and its leases end now, not at their expiry (its requests are refused from
+    // now on: membership is checked on each)
     authority.on('removed', (identifier) => {
+      for (const channel of secure?.channels.channels() ?? []) if (channel.identifier === identifier) channel.close();
       service.revokeAllOf(identifier).then(
         (n) => logger.info({ identifier, revoked: n }, 'member removed: its leases revoked'),
         (err: unknown) => logger.warn({ identifier, err: err instanceof Error ? err.message : String(err) }, 'member removed: revoking its leases failed; they end at their expiry'),
@@ -104,6 +106,7 @@ export async function startHub(config: HubConfig, logger: Logger, env: NodeJS.Pr
     const { listener: channels, strangers } = await startHubChannels(node, { identity, authority, limits: internals.channels ?? {} });
     access = { membership: (identifier) => authority.membership(identifier), admins: config.admin };
     secure = { identifier: identity.identifier, identityPath, authority, channels, strangers };
+    authority.on('enrolled', ({ identifier }) => strangers.admitted(identifier));
     closers.push(() => members.close());
   }
   await node.startWorker(config.address, new TokenLeaseWorker(service, { ...leasePolicy.worker, ...access }));

@@ -68,6 +68,15 @@ export class StrangerGuard {
     });
   };
 
+  /** The identity has just enrolled: its channels leave the strangers' budget now, not at the end of their grace. */
+  admitted(identifier: string): void {
+    for (const channel of [...this.strangers.keys()]) {
+      if (channel.identifier !== identifier) continue;
+      this.forget(channel);
+      this.enrolled++;
+    }
+  }
+
   stats(): StrangerGuardStats {
     return { strangers: this.strangers.size, refused: this.refused, expired: this.expired, enrolled: this.enrolled, lookupFailures: this.lookupFailures };
   }

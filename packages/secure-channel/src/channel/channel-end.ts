@@ -14,6 +14,9 @@ const BATCH_BYTES = 64 * 1024;
 const BATCH_MESSAGES = 512;
 
 /** What a channel end needs once its handshake is over. */
+/** Newer credentials (kind 2) are checked at most this often per channel (ms); more often they are dropped as garbage. */
+const READMIT_INTERVAL = 1_000;
+
 export interface ChannelEndOptions {
   node: Node;
   established: EstablishedChannel;
@@ -52,6 +55,9 @@ export interface ChannelEndStats {
  * plaintext for someone else to read.
  */
 export class ChannelEnd {
+  /** A kind-2 re-admission under way, and when the last began (ms on the clock). */
+  private readmitting = false;
+  private lastReadmit = Number.NEGATIVE_INFINITY;
   /** The encryptor: put it first in a route to reach the peer's node through the channel. */
   readonly address: Address;
   readonly peer: Peer;
@@ -176,7 +182,11 @@ export class ChannelEnd {
       case 'close':
         return this.end();
       case 'credentials':
-        void this.readmit(plaintext.credentials);
+        // one re-admission at a time and at most one a second: each costs signature checks
+        if (this.readmitting || this.node.clock.now() - this.lastReadmit < READMIT_INTERVAL) return this.options.drops.add('garbage');
+        this.readmitting = true;
+        this.lastReadmit = this.node.clock.now();
+        void this.readmit(plaintext.credentials).finally(() => (this.readmitting = false));
         return;
     }
   }

@@ -189,8 +189,14 @@ export async function startSecureChannelListener(node: Node, options: SecureChan
           });
           open.add(end);
           accepted++;
-          options.onChannel?.(end);
-          for (const m of backlog.splice(0)) end.decrypt(m);
+          try {
+            options.onChannel?.(end);
+            for (const m of backlog.splice(0)) end.decrypt(m);
+          } catch (err) {
+            // an application's onChannel that throws must not take the node down: the channel ends instead
+            node.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'secure channel ended: onChannel failed');
+            end.end();
+          }
         },
         (err: unknown) => abort(err instanceof UntrustedPeerError ? 'untrusted_peer' : 'handshake_failed'),
       );
