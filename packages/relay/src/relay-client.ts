@@ -55,7 +55,7 @@ const DEFAULT_BACKOFF: BackoffPolicy = { initialDelay: 500, maxDelay: 30_000, fa
 
 /**
  * A relay held at a hub for a node that can dial out but cannot be dialled
- * (docs/relays.md). It registers the name (`create` through a secure channel,
+ * (packages/relay/README.md). It registers the name (`create` through a secure channel,
  * then `attach` straight over this node's connection to the hub), then checks
  * every `pingInterval` that a message sent through the relay comes back to
  * this node; when one does not (the connection dropped and came back on

@@ -156,7 +156,8 @@ export class RelayService implements Worker {
       if (this.relays.size >= this.maxRelays) throw new Refusal('unavailable', 'the hub holds as many relays as it may');
       this.relays.set(name, { owner: identifier, route: undefined });
       try {
-        await ctx.node.startWorker(forwarderName(name), new Forwarder(name, this.host, (reason) => this.drop(reason)), {
+        // a forwarder left from a relay removed meanwhile (removeAllOf) serves on: it asks for its route each time
+        if (!ctx.node.router.hasLocal(forwarderName(name))) await ctx.node.startWorker(forwarderName(name), new Forwarder(name, this.host, (reason) => this.drop(reason)), {
           incoming: FORWARDER_ACCESS,
           mailboxCapacity: this.forwarderMailbox,
         });
@@ -202,6 +203,17 @@ export class RelayService implements Worker {
     for (const [id, t] of this.tickets) if (t.name === name) this.tickets.delete(id);
     await ctx.node.stopWorker(forwarderName(name));
     return { name };
+  }
+
+  /** Removes every relay `identifier` holds (its membership ended); resolves with how many. */
+  async removeAllOf(identifier: string): Promise<number> {
+    const names = [...this.relays].filter(([, r]) => r.owner === identifier).map(([name]) => name);
+    for (const name of names) {
+      this.relays.delete(name);
+      for (const [id, t] of this.tickets) if (t.name === name) this.tickets.delete(id);
+    }
+    await Promise.all(names.map((name) => this.node?.stopWorker(forwarderName(name)).catch(() => undefined)));
+    return names.length;
   }
 
   private readonly host = {

@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { Authority, memoryMemberStore } from '@tessera/authority';
-import { echoWorker, fromUtf8, local, type Message, route, type Route, WS } from '@tessera/core';
-import { createRelay, RelayService, type Relay } from '@tessera/relay';
+import { type Clock, echoWorker, fromUtf8, local, type Message, route, type Route, WS } from '@tessera/core';
+import { createRelay, RelayService, type RelayServiceOptions, type Relay } from '@tessera/relay';
 import { createSecureChannel, Ed25519Identity, identifierOf, startSecureChannelListener, throughSecureChannel } from '@tessera/secure-channel';
-import { anyone, Inbox, makeNode, stopAll, type TestNode } from '../../secure-channel/test/channel-helpers.js';
+import { anyone, fakeClock, Inbox, makeNode, stopAll, type TestNode } from '../../secure-channel/test/channel-helpers.js';
 
 interface Hub extends TestNode {
   authority: Authority;
@@ -15,8 +15,8 @@ interface Hub extends TestNode {
 }
 
 /** A hub as `tessera hub` runs one, in process: no forwarding, the authority, a channel listener, the relay service. */
-async function startTestHub(port = 0): Promise<Hub> {
-  const hub = makeNode('hub', { ws: { forwarding: false } });
+async function startTestHub(port = 0, options: Partial<RelayServiceOptions> = {}, clock?: Clock): Promise<Hub> {
+  const hub = makeNode('hub', { ws: { forwarding: false }, ...(clock ? { clock } : {}) });
   const routed: Message[] = [];
   const route0 = hub.node.route.bind(hub.node);
   hub.node.route = (msg) => {
@@ -26,7 +26,7 @@ async function startTestHub(port = 0): Promise<Hub> {
   const authority = new Authority({ store: memoryMemberStore(), identity: hub.identity, clock: hub.node.clock });
   await hub.node.startWorker('authority', authority);
   await startSecureChannelListener(hub.node, { identity: hub.identity, trust: anyone });
-  const service = new RelayService({ membership: (id) => authority.membership(id) });
+  const service = new RelayService({ membership: (id) => authority.membership(id), ...options });
   await hub.node.startWorker('relay', service);
   const listener = await hub.transport.listen({ port });
   return { ...hub, authority, service, port: listener.port, routed };
@@ -208,5 +208,30 @@ describe('relays (forwarders at the hub)', function () {
     peer.node.send(route({ type: WS, value: `127.0.0.1:${hub.port}` }, 'forward_to_pump-11', 'hub_only'), 'sneak');
     await peer.node.request(route({ type: WS, value: `127.0.0.1:${hub.port}` }, 'forward_to_pump-11', 'echo'), 'after');
     expect(local0).to.have.length(0);
+  });
+
+  it('lets a ticket wait ticketTtl for its attach, no longer; bounds names per identity; ends a removed member’s relays', async () => {
+    const { clock, tick } = fakeClock();
+    const hub = await startTestHub(0, { maxPerIdentity: 2, ticketTtl: 1_000 }, clock);
+    const peer = makeNode('peer');
+    const ws = route({ type: WS, value: `127.0.0.1:${hub.port}` });
+    const ask = async (to: Route, body: object) => JSON.parse(fromUtf8((await peer.node.request(to, JSON.stringify(body))).payload)) as Record<string, string>;
+    const { token } = await hub.authority.createToken({ attributes: {} });
+    const channel = await createSecureChannel(peer.node, [...ws, local('secure_channel')], { identity: peer.identity, trust: anyone });
+    expect(await ask([channel.address, local('authority')], { action: 'enroll', token })).to.include({ result: 'success' });
+    const create = (name: string) => ask([channel.address, local('relay')], { action: 'create', name });
+    const late = await create('a1');
+    tick(1_000);
+    expect(await ask([...ws, local('relay')], { action: 'attach', ticket: late['ticket'] })).to.include({ result: 'failure', code: 'not_allowed' });
+    const fresh = await create('a1');
+    tick(999);
+    expect(await ask([...ws, local('relay')], { action: 'attach', ticket: fresh['ticket'] })).to.include({ result: 'success' });
+    expect(await create('a2')).to.include({ result: 'success' });
+    expect(await create('a3')).to.include({ result: 'failure', code: 'quota_exceeded' });
+    expect(await create('a1')).to.include({ result: 'success' });
+
+    expect(await hub.service.removeAllOf(identifierOf(peer.identity.publicKey))).to.equal(2);
+    expect(hub.service.stats()).to.include({ relays: 0, attached: 0, pendingTickets: 0 });
+    expect(hub.node.workerAddresses().filter((a) => a.startsWith('forward_to_'))).to.deep.equal([]);
   });
 });

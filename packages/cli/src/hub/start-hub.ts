@@ -104,7 +104,9 @@ export async function startHub(config: HubConfig, logger: Logger, env: NodeJS.Pr
     // what it may do is the workers' decision, by live membership: the lease worker and the authority refuse non-members.
     const { listener: channels, strangers } = await startHubChannels(node, { identity, authority, limits: internals.channels ?? {} });
     // relays (docs: packages/relay): members register a name; forward_to_<name> relays to their connection
-    await node.startWorker('relay', new RelayService({ membership: (identifier) => authority.membership(identifier) }));
+    const relays = new RelayService({ membership: (identifier) => authority.membership(identifier) });
+    await node.startWorker('relay', relays);
+    authority.on('removed', (identifier) => void relays.removeAllOf(identifier));
     access = { membership: (identifier) => authority.membership(identifier), admins: config.admin };
     secure = { identifier: identity.identifier, identityPath, authority, channels, strangers };
     closers.push(() => members.close());
