@@ -138,6 +138,31 @@ describe('tessera relay create (child processes)', function () {
     expect(toDevice.saw('91c0de')).to.equal(false);
   });
 
+  it('keeps the relay across a restart of the hub', async () => {
+    const admin = await createIdentity(dir, 'admin');
+    const port = await freePort();
+    const hubArgs = ['hub', '--listen', `127.0.0.1:${port}`, '--identity', join(dir, 'hub.json'), '--storage', `memory:${join(dir, 'leases.json')}`, '--admin', admin.identifier, '--log-level', 'warn'];
+    const hub = await launch(hubArgs, 'listening on');
+    const hubUrl = `ws://127.0.0.1:${port}`;
+    const { token } = await createToken(hubUrl, admin.file, { role: 'device' });
+    const device = await launch(
+      ['relay', 'create', 'meter-2', '--hub', hubUrl, '--identity', join(dir, 'device.json'), '--enroll-token', token, '--ping-interval', '100', '--timeout', '1000'],
+      /relay meter-2 registered/,
+    );
+    const third = caller();
+    const toEcho = route({ type: WS, value: `127.0.0.1:${port}` }, 'forward_to_meter-2', 'echo');
+    expect(fromUtf8((await third.request(toEcho, 'before')).payload)).to.equal('before');
+
+    const seen = device.stdout().length;
+    await hub.stop();
+    running.splice(running.indexOf(hub), 1);
+    // the members are in the snapshot beside the leases': the device is still one, and registers again
+    await launch(hubArgs, 'listening on');
+    await waitForOutput(device, /relay meter-2 registered/, 'registered with the new hub', seen);
+    expect(fromUtf8((await third.request(toEcho, 'after')).payload)).to.equal('after');
+    expect(device.stdout() + device.stderr(), 'the enroll token is never printed').to.not.include(token);
+  });
+
   it('refuses a name that is not a relay name (exit 2)', async () => {
     const file = join(dir, 'id.json');
     await saveIdentity(file, Ed25519Identity.generate());
