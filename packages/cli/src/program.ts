@@ -7,6 +7,7 @@ import { identityCommand } from './identity-command.js';
 import { influxdbLocalCommand } from './influxdb-local-command.js';
 import { leaseCommand } from './lease-command.js';
 import { nodeCommand } from './node-command.js';
+import { relayCommand } from './relay-command.js';
 
 /** The `tessera` command line. */
 export function program(): Command {
@@ -20,5 +21,6 @@ export function program(): Command {
     .addCommand(enrollCommand())
     .addCommand(influxdbLocalCommand())
     .addCommand(deviceCommand())
+    .addCommand(relayCommand())
     .addCommand(demoCommand());
 }

@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import { type Clock, echoWorker, type Logger, Node } from '@tessera/core';
 import type { InfluxdbLocal } from '@tessera/influxdb-local';
 import { Authority } from '@tessera/authority';
+import { RelayService } from '@tessera/relay';
 import type { SecureChannelListener } from '@tessera/secure-channel';
 import { LeaseService, TokenLeaseWorker, type TokenLeaseWorkerOptions } from '@tessera/token-lease';
 import { WebSocketTransport, type WsListener } from '@tessera/transport-ws';
@@ -104,6 +105,10 @@ export async function startHub(config: HubConfig, logger: Logger, env: NodeJS.Pr
     // Anyone who proves an identity may open a channel (a device must, to enroll), within the strangers' budget;
     // what it may do is the workers' decision, by live membership: the lease worker and the authority refuse non-members.
     const { listener: channels, strangers } = await startHubChannels(node, { identity, authority, limits: internals.channels ?? {} });
+    // relays (docs: packages/relay): members register a name; forward_to_<name> relays to their connection
+    const relays = new RelayService({ membership: (identifier) => authority.membership(identifier) });
+    await node.startWorker('relay', relays);
+    authority.on('removed', (identifier) => void relays.removeAllOf(identifier));
     access = { membership: (identifier) => authority.membership(identifier), admins: config.admin };
     secure = { identifier: identity.identifier, identityPath, authority, channels, strangers };
     authority.on('enrolled', ({ identifier }) => strangers.admitted(identifier));

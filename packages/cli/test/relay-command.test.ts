@@ -1,0 +1,173 @@
+// `tessera relay create` end to end, the hub and the devices child processes:
+// a device reachable only through the hub (it dials out through a TCP proxy the
+// test can cut), echo through the relay, again after its connection dropped, a
+// second identity refused the name, and a secure channel from a third node to
+// the device through the relay, whose plaintext never crosses the hub's
+// connections (the test reads every byte on them).
+import { expect } from 'chai';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fromUtf8, local, Node, route, type Route, silentLogger, WS } from '@tessera/core';
+import { createSecureChannel, Ed25519Identity, saveIdentity, trustIdentifiers } from '@tessera/secure-channel';
+import { freePort, waitUntil } from '@tessera/testing';
+import { WebSocketTransport } from '@tessera/transport-ws';
+import { createIdentity, createToken, type Running, start, waitForOutput } from './cli-helpers.js';
+
+/** A TCP proxy to `port` that keeps every byte it passed, and can cut its connections. */
+class Proxy {
+  readonly bytes: Buffer[] = [];
+  private readonly sockets = new Set<Socket>();
+  private server: Server | undefined;
+  port = 0;
+
+  async start(port: number): Promise<this> {
+    this.server = createServer((inbound) => {
+      const outbound = connect(port, '127.0.0.1');
+      for (const s of [inbound, outbound]) {
+        this.sockets.add(s);
+        s.on('data', (chunk: Buffer) => this.bytes.push(chunk));
+        s.on('close', () => this.sockets.delete(s));
+        s.on('error', () => s.destroy());
+      }
+      inbound.pipe(outbound).pipe(inbound);
+      inbound.on('close', () => outbound.destroy());
+      outbound.on('close', () => inbound.destroy());
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    this.port = (this.server.address() as { port: number }).port;
+    return this;
+  }
+
+  cut(): void {
+    for (const s of this.sockets) s.destroy();
+  }
+
+  /** Whether `needle` appears in what passed (a chunk, or across two). */
+  saw(needle: string): boolean {
+    return Buffer.concat(this.bytes).includes(Buffer.from(needle));
+  }
+
+  close(): void {
+    this.cut();
+    this.server?.close();
+  }
+}
+
+describe('tessera relay create (child processes)', function () {
+  this.timeout(120_000);
+  let dir: string;
+  const running: Running[] = [];
+  const proxies: Proxy[] = [];
+  const nodes: Node[] = [];
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'tessera-relay-'));
+  });
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map((r) => r.stop()));
+    for (const p of proxies.splice(0)) p.close();
+    await Promise.all(nodes.splice(0).map((n) => n.stop({ timeout: 100 })));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function launch(args: string[], ready: RegExp | string): Promise<Running> {
+    const r = await start(args, ready);
+    running.push(r);
+    return r;
+  }
+
+  async function proxy(port: number): Promise<Proxy> {
+    const p = await new Proxy().start(port);
+    proxies.push(p);
+    return p;
+  }
+
+  function caller(): Node {
+    const node = new Node({ name: 'third', logger: silentLogger });
+    new WebSocketTransport(node);
+    nodes.push(node);
+    return node;
+  }
+
+  it('relays to a device’s echo, again after its connection dropped; refuses the name to another identity; carries a secure channel the hub cannot read', async () => {
+    const admin = await createIdentity(dir, 'admin');
+    const port = await freePort();
+    const hub = await launch(['hub', '--listen', `127.0.0.1:${port}`, '--identity', join(dir, 'hub.json'), '--admin', admin.identifier, '--log-level', 'warn'], 'listening on');
+    const hubId = /identity: (I[0-9a-f]{64})/.exec(hub.stdout())?.[1];
+    expect(hubId, hub.stdout()).to.be.a('string');
+    const hubUrl = `ws://127.0.0.1:${port}`;
+
+    // the third node's identity, the only one the device takes channels from
+    const thirdIdentity = Ed25519Identity.generate();
+    const { token } = await createToken(hubUrl, admin.file, { role: 'device', relay: 'pump-*' });
+    const toDevice = await proxy(port);
+    const deviceArgs = (name: string, identity: string, enrollToken: string) => [
+      'relay', 'create', name, '--hub', `ws://127.0.0.1:${toDevice.port}`, '--hub-identity', hubId!, '--identity', identity,
+      '--enroll-token', enrollToken, '--trust', thirdIdentity.identifier, '--ping-interval', '100', '--timeout', '1000',
+    ];
+    const device = await launch(deviceArgs('pump-7', join(dir, 'device.json'), token), /relay pump-7 registered/);
+    expect(device.stdout()).to.include(`reach this node at 3#ws://127.0.0.1:${toDevice.port} => 0#forward_to_pump-7 => 0#echo`);
+
+    const third = caller();
+    const toFront = await proxy(port);
+    const viaHub: Route = route({ type: WS, value: `127.0.0.1:${toFront.port}` }, 'forward_to_pump-7');
+    expect(fromUtf8((await third.request([...viaHub, local('echo')], 'hello pump')).payload)).to.equal('hello pump');
+
+    // the device's connection drops; the device notices through its liveness check and registers again
+    const seen = device.stdout().length;
+    toDevice.cut();
+    await waitForOutput(device, /relay pump-7 registered/, 'registered again', seen);
+    expect(fromUtf8((await third.request([...viaHub, local('echo')], 'hello again')).payload)).to.equal('hello again');
+
+    // another member may take pump-* names, but not the one pump-7's identity holds
+    const { token: other } = await createToken(hubUrl, admin.file, { role: 'device', relay: 'pump-*' });
+    const squatter = await launch(deviceArgs('pump-7', join(dir, 'other.json'), other), 'identity:');
+    await waitUntil('the second identity refused', () => /not allowed: the relay name pump-7 is taken/.test(squatter.stderr()), 30_000, 20);
+    expect(fromUtf8((await third.request([...viaHub, local('echo')], 'still pump')).payload)).to.equal('still pump');
+
+    // a secure channel from the third node to the device's listener, through the relay
+    const deviceId = /identity: (I[0-9a-f]{64})/.exec(device.stdout())?.[1];
+    const channel = await createSecureChannel(third, [...viaHub, local('secure_channel')], { identity: thirdIdentity, trust: trustIdentifiers([deviceId!]) });
+    const secret = 'the plaintext the hub must never see: 91c0de';
+    expect(fromUtf8((await third.request([channel.address, local('echo')], secret)).payload)).to.equal(secret);
+    // both of the hub's connections that carried it, every byte each way: ciphertext only
+    expect(toFront.saw('hello pump'), 'the proxy sees plaintext it is sent in the clear').to.equal(true);
+    expect(toFront.saw('91c0de')).to.equal(false);
+    expect(toDevice.saw('91c0de')).to.equal(false);
+  });
+
+  it('keeps the relay across a restart of the hub', async () => {
+    const admin = await createIdentity(dir, 'admin');
+    const port = await freePort();
+    const hubArgs = ['hub', '--listen', `127.0.0.1:${port}`, '--identity', join(dir, 'hub.json'), '--storage', `memory:${join(dir, 'leases.json')}`, '--admin', admin.identifier, '--log-level', 'warn'];
+    const hub = await launch(hubArgs, 'listening on');
+    const hubUrl = `ws://127.0.0.1:${port}`;
+    const { token } = await createToken(hubUrl, admin.file, { role: 'device' });
+    const device = await launch(
+      ['relay', 'create', 'meter-2', '--hub', hubUrl, '--identity', join(dir, 'device.json'), '--enroll-token', token, '--ping-interval', '100', '--timeout', '1000'],
+      /relay meter-2 registered/,
+    );
+    const third = caller();
+    const toEcho = route({ type: WS, value: `127.0.0.1:${port}` }, 'forward_to_meter-2', 'echo');
+    expect(fromUtf8((await third.request(toEcho, 'before')).payload)).to.equal('before');
+
+    const seen = device.stdout().length;
+    await hub.stop();
+    running.splice(running.indexOf(hub), 1);
+    // the members are in the snapshot beside the leases': the device is still one, and registers again
+    await launch(hubArgs, 'listening on');
+    await waitForOutput(device, /relay meter-2 registered/, 'registered with the new hub', seen);
+    expect(fromUtf8((await third.request(toEcho, 'after')).payload)).to.equal('after');
+    expect(device.stdout() + device.stderr(), 'the enroll token is never printed').to.not.include(token);
+  });
+
+  it('refuses a name that is not a relay name (exit 2)', async () => {
+    const file = join(dir, 'id.json');
+    await saveIdentity(file, Ed25519Identity.generate());
+    const r = await start(['relay', 'create', 'Not_A_Name', '--hub', 'ws://127.0.0.1:9', '--identity', file], /$^/).catch((err: Error) => err);
+    expect(r).to.be.instanceOf(Error);
+    expect((r as Error).message).to.match(/exited with 2/).and.match(/relay name/);
+  });
+});

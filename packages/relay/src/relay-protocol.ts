@@ -1,0 +1,25 @@
+import { z } from 'zod';
+
+/** The LOCAL address of the hub's relay service unless configured otherwise. */
+export const RELAY_SERVICE = 'relay';
+
+const RequestId = z.string().max(128).optional();
+
+/**
+ * A request to the relay service (JSON as in docs/protocol.md §4):
+ * `create` through a secure channel (it binds the name to the caller's
+ * identity and answers a one-time `ticket`), then `attach` with that ticket
+ * straight over the device's own connection (which that connection becomes
+ * the relay's route).
+ */
+export const RelayRequestSchema = z.discriminatedUnion('action', [
+  z.object({ action: z.literal('create'), name: z.string().max(256), request_id: RequestId }),
+  z.object({ action: z.literal('attach'), ticket: z.string().max(256), request_id: RequestId }),
+  z.object({ action: z.literal('delete'), name: z.string().max(256), request_id: RequestId }),
+]);
+export type RelayRequest = z.output<typeof RelayRequestSchema>;
+
+/** The success fields of `create`. */
+export const CreatedSchema = z.object({ name: z.string(), address: z.string(), ticket: z.string(), expires: z.string() });
+/** The success fields of `attach`. */
+export const AttachedSchema = z.object({ name: z.string(), address: z.string() });

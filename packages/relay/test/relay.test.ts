@@ -1,0 +1,237 @@
+import { expect } from 'chai';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { Authority, memoryMemberStore } from '@tessera/authority';
+import { type Clock, echoWorker, fromUtf8, local, type Message, route, type Route, WS } from '@tessera/core';
+import { createRelay, RelayService, type RelayServiceOptions, type Relay } from '@tessera/relay';
+import { createSecureChannel, Ed25519Identity, identifierOf, startSecureChannelListener, throughSecureChannel } from '@tessera/secure-channel';
+import { anyone, fakeClock, Inbox, makeNode, stopAll, type TestNode } from '../../secure-channel/test/channel-helpers.js';
+
+interface Hub extends TestNode {
+  authority: Authority;
+  service: RelayService;
+  port: number;
+  /** Every message the hub's node routed, as it was. */
+  routed: Message[];
+}
+
+/** A hub as `tessera hub` runs one, in process: no forwarding, the authority, a channel listener, the relay service. */
+async function startTestHub(port = 0, options: Partial<RelayServiceOptions> = {}, clock?: Clock): Promise<Hub> {
+  const hub = makeNode('hub', { ws: { forwarding: false }, ...(clock ? { clock } : {}) });
+  const routed: Message[] = [];
+  const route0 = hub.node.route.bind(hub.node);
+  hub.node.route = (msg) => {
+    routed.push(msg);
+    return route0(msg);
+  };
+  const authority = new Authority({ store: memoryMemberStore(), identity: hub.identity, clock: hub.node.clock });
+  await hub.node.startWorker('authority', authority);
+  await startSecureChannelListener(hub.node, { identity: hub.identity, trust: anyone });
+  const service = new RelayService({ membership: (id) => authority.membership(id), ...options });
+  await hub.node.startWorker('relay', service);
+  const listener = await hub.transport.listen({ port });
+  return { ...hub, authority, service, port: listener.port, routed };
+}
+
+/** A TCP proxy in front of the hub, so a test can cut the device's connection. */
+async function proxyTo(port: number): Promise<{ port: number; cut(): void; server: Server }> {
+  const sockets = new Set<Socket>();
+  const server = createServer((inbound) => {
+    const outbound = connect(port, '127.0.0.1');
+    for (const s of [inbound, outbound]) {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+      s.on('error', () => s.destroy());
+    }
+    inbound.pipe(outbound).pipe(inbound);
+    inbound.on('close', () => outbound.destroy());
+    outbound.on('close', () => inbound.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { port: (server.address() as { port: number }).port, cut: () => sockets.forEach((s) => s.destroy()), server };
+}
+
+/** Resolves at the n-th `registered` from now. */
+function nthRegistered(relay: Relay, n: number): Promise<void> {
+  let seen = 0;
+  return new Promise((resolve) => {
+    const on = () => {
+      if (++seen < n) return;
+      relay.off('registered', on);
+      resolve();
+    };
+    relay.on('registered', on);
+  });
+}
+
+const relays: Relay[] = [];
+const servers: Server[] = [];
+
+async function device(hubPort: number, hub: Hub, name: string, identity = Ed25519Identity.generate()): Promise<{ d: TestNode; relay: Relay }> {
+  const d = makeNode(`device-${name}`, { ws: { forwarding: false } });
+  await d.node.startWorker('echo', echoWorker);
+  const { token } = await hub.authority.createToken({ attributes: { role: 'device' } });
+  const relay = await createRelay(d.node, route({ type: WS, value: `127.0.0.1:${hubPort}` }), {
+    identity,
+    name,
+    enrollToken: token,
+    pingInterval: 50,
+    requestTimeout: 1_000,
+    backoff: { initialDelay: 20, maxDelay: 200 },
+  });
+  relays.push(relay);
+  return { d, relay };
+}
+
+describe('relays (forwarders at the hub)', function () {
+  this.timeout(30_000);
+  afterEach(async () => {
+    await Promise.all(relays.splice(0).map((r) => r.close()));
+    for (const s of servers.splice(0)) s.close();
+    await stopAll();
+  });
+
+  it('reaches a device’s echo through the relay, and again after the device’s connection dropped and came back', async () => {
+    const hub = await startTestHub();
+    const proxy = await proxyTo(hub.port);
+    servers.push(proxy.server);
+    const { relay } = await device(proxy.port, hub, 'pump-7');
+    await relay.registered();
+
+    const third = makeNode('third');
+    const toEcho: Route = route({ type: WS, value: `127.0.0.1:${hub.port}` }, 'forward_to_pump-7', 'echo');
+    expect(fromUtf8((await third.node.request(toEcho, 'hello pump')).payload)).to.equal('hello pump');
+
+    const again = nthRegistered(relay, 1);
+    proxy.cut();
+    await again;
+    expect(fromUtf8((await third.node.request(toEcho, 'hello again')).payload)).to.equal('hello again');
+    expect(hub.service.stats()).to.include({ relays: 1, attached: 1 });
+  });
+
+  it('registers again after the hub restarts', async () => {
+    const first = await startTestHub();
+    const identity = Ed25519Identity.generate();
+    const { relay } = await device(first.port, first, 'pump-8', identity);
+    await relay.registered();
+    const port = first.port;
+    await first.node.stop({ timeout: 100 });
+    // the new hub knows the identity already: its member store is its own, so enroll it there by hand
+    const second = await startTestHub(port);
+    const { token } = await second.authority.createToken({ attributes: {} });
+    const enroller = makeNode('enroller');
+    const channel = await createSecureChannel(enroller.node, route({ type: WS, value: `127.0.0.1:${port}` }, 'secure_channel'), { identity, trust: anyone });
+    await enroller.node.request([channel.address, local('authority')], JSON.stringify({ action: 'enroll', token }));
+    const back = nthRegistered(relay, 1);
+    await back;
+    const third = makeNode('third');
+    const reply = await third.node.request(route({ type: WS, value: `127.0.0.1:${port}` }, 'forward_to_pump-8', 'echo'), 'after restart');
+    expect(fromUtf8(reply.payload)).to.equal('after restart');
+  });
+
+  it('refuses the name to a second identity (not_allowed) while the first keeps it', async () => {
+    const hub = await startTestHub();
+    const { relay } = await device(hub.port, hub, 'pump-9');
+    await relay.registered();
+    const { relay: other } = await device(hub.port, hub, 'pump-9');
+    const refused = await new Promise<Error>((resolve) => other.once('retrying', ({ err }) => resolve(err)));
+    expect(refused).to.have.property('reason', 'not_allowed');
+    expect(refused.message).to.match(/taken/);
+    const third = makeNode('third');
+    const reply = await third.node.request(route({ type: WS, value: `127.0.0.1:${hub.port}` }, 'forward_to_pump-9', 'echo'), 'still mine');
+    expect(fromUtf8(reply.payload)).to.equal('still mine');
+  });
+
+  it('carries a secure channel end to end: the hub relays ciphertext only', async () => {
+    const hub = await startTestHub();
+    const { d, relay } = await device(hub.port, hub, 'pump-10');
+    await relay.registered();
+    await startSecureChannelListener(d.node, { identity: d.identity, trust: anyone });
+    const inbox = new Inbox();
+    const third = makeNode('third');
+    // the device's worker decides who reaches it: only through a channel, only the third node
+    await d.node.startWorker('inbox', inbox.worker, { incoming: throughSecureChannel({ identifiers: [identifierOf(third.identity.publicKey)] }) });
+    await d.node.startWorker('secure_echo', echoWorker, { incoming: throughSecureChannel() });
+
+    const before = hub.routed.length;
+    const channel = await createSecureChannel(third.node, [...relay.route.map((a) => ({ ...a, value: a.type === WS ? `127.0.0.1:${hub.port}` : a.value })), local('secure_channel')], {
+      identity: third.identity,
+      trust: anyone,
+    });
+    expect(channel.identifier).to.equal(identifierOf(d.identity.publicKey));
+    const secret = 'the plaintext the hub must never see: 5be41d';
+    const reply = await third.node.request([channel.address, local('secure_echo')], secret);
+    expect(fromUtf8(reply.payload)).to.equal(secret);
+    third.node.send([channel.address, local('inbox')], secret);
+    await inbox.count(1);
+    expect(inbox.messages[0]!.local.identity).to.equal(identifierOf(third.identity.publicKey));
+
+    const crossed = hub.routed.slice(before).filter((m) => m.onward[0]?.value === 'forward_to_pump-10');
+    expect(crossed.length).to.be.at.least(5);
+    for (const m of hub.routed.slice(before)) {
+      expect(Buffer.from(m.payload).indexOf(Buffer.from(secret))).to.equal(-1);
+      expect(Buffer.from(m.payload).indexOf(Buffer.from('5be41d'))).to.equal(-1);
+    }
+    // in plaintext, over the relay, the same worker is refused
+    await third.node.request(route({ type: WS, value: `127.0.0.1:${hub.port}` }, 'forward_to_pump-10', 'secure_echo'), 'no channel', { timeout: 300 }).then(
+      () => expect.fail('answered without a channel'),
+      (err: Error) => expect(err.name).to.equal('TimeoutError'),
+    );
+  });
+
+  it('refuses create in plaintext, attach through a channel, and a ticket twice', async () => {
+    const hub = await startTestHub();
+    const peer = makeNode('peer');
+    const ws = route({ type: WS, value: `127.0.0.1:${hub.port}` });
+    const ask = async (to: Route, body: object) => JSON.parse(fromUtf8((await peer.node.request(to, JSON.stringify(body))).payload)) as Record<string, string>;
+    expect(await ask([...ws, local('relay')], { action: 'create', name: 'x1' })).to.include({ result: 'failure', code: 'not_allowed' });
+    const { token } = await hub.authority.createToken({ attributes: { relay: 'meter-*' } });
+    const channel = await createSecureChannel(peer.node, [...ws, local('secure_channel')], { identity: peer.identity, trust: anyone });
+    expect(await ask([channel.address, local('authority')], { action: 'enroll', token })).to.include({ result: 'success' });
+    expect(await ask([channel.address, local('relay')], { action: 'create', name: 'pump-1' })).to.include({ result: 'failure', code: 'not_allowed' });
+    expect(await ask([channel.address, local('relay')], { action: 'create', name: 'Bad_Name' })).to.include({ result: 'failure', code: 'invalid_request' });
+    const created = await ask([channel.address, local('relay')], { action: 'create', name: 'meter-1', request_id: 'r1' });
+    expect(created).to.include({ result: 'success', name: 'meter-1', address: 'forward_to_meter-1', request_id: 'r1' });
+    expect(await ask([channel.address, local('relay')], { action: 'attach', ticket: created['ticket'] })).to.include({ result: 'failure', code: 'not_allowed' });
+    expect(await ask([...ws, local('relay')], { action: 'attach', ticket: created['ticket'] })).to.include({ result: 'success', name: 'meter-1' });
+    expect(await ask([...ws, local('relay')], { action: 'attach', ticket: created['ticket'] })).to.include({ result: 'failure', code: 'not_allowed' });
+    expect(await ask([...ws, local('relay')], { nonsense: true })).to.include({ result: 'failure', code: 'invalid_request' });
+  });
+
+  it('never lets a peer reach the hub’s own workers as a local sender through a forwarder', async () => {
+    const hub = await startTestHub();
+    const { relay } = await device(hub.port, hub, 'pump-11');
+    await relay.registered();
+    const local0: Message[] = [];
+    await hub.node.startWorker('hub_only', (_ctx, msg) => void local0.push(msg));
+    const peer = makeNode('peer');
+    // whatever follows the forwarder goes to the device, never to a worker on the hub
+    peer.node.send(route({ type: WS, value: `127.0.0.1:${hub.port}` }, 'forward_to_pump-11', 'hub_only'), 'sneak');
+    await peer.node.request(route({ type: WS, value: `127.0.0.1:${hub.port}` }, 'forward_to_pump-11', 'echo'), 'after');
+    expect(local0).to.have.length(0);
+  });
+
+  it('lets a ticket wait ticketTtl for its attach, no longer; bounds names per identity; ends a removed member’s relays', async () => {
+    const { clock, tick } = fakeClock();
+    const hub = await startTestHub(0, { maxPerIdentity: 2, ticketTtl: 1_000 }, clock);
+    const peer = makeNode('peer');
+    const ws = route({ type: WS, value: `127.0.0.1:${hub.port}` });
+    const ask = async (to: Route, body: object) => JSON.parse(fromUtf8((await peer.node.request(to, JSON.stringify(body))).payload)) as Record<string, string>;
+    const { token } = await hub.authority.createToken({ attributes: {} });
+    const channel = await createSecureChannel(peer.node, [...ws, local('secure_channel')], { identity: peer.identity, trust: anyone });
+    expect(await ask([channel.address, local('authority')], { action: 'enroll', token })).to.include({ result: 'success' });
+    const create = (name: string) => ask([channel.address, local('relay')], { action: 'create', name });
+    const late = await create('a1');
+    tick(1_000);
+    expect(await ask([...ws, local('relay')], { action: 'attach', ticket: late['ticket'] })).to.include({ result: 'failure', code: 'not_allowed' });
+    const fresh = await create('a1');
+    tick(999);
+    expect(await ask([...ws, local('relay')], { action: 'attach', ticket: fresh['ticket'] })).to.include({ result: 'success' });
+    expect(await create('a2')).to.include({ result: 'success' });
+    expect(await create('a3')).to.include({ result: 'failure', code: 'quota_exceeded' });
+    expect(await create('a1')).to.include({ result: 'success' });
+
+    expect(await hub.service.removeAllOf(identifierOf(peer.identity.publicKey))).to.equal(2);
+    expect(hub.service.stats()).to.include({ relays: 0, attached: 0, pendingTickets: 0 });
+    expect(hub.node.workerAddresses().filter((a) => a.startsWith('forward_to_'))).to.deep.equal([]);
+  });
+});
