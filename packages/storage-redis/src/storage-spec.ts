@@ -35,11 +35,6 @@ const Password = z.string().min(1).optional().catch(undefined);
 
 const SCHEMES = /^(redis\+cluster|redis\+sentinel):\/\/(.*)$/;
 
-/** True for the specs parseRedisSpec reads. */
-export function isRedisSpec(spec: string): boolean {
-  return /^rediss?:\/\//.test(spec) || SCHEMES.test(spec);
-}
-
 /**
  * Reads a storage spec (never echoing it: a `redis://` URL may hold a password):
  *

@@ -28,7 +28,8 @@ export interface RedisSentinel {
   /** The server the Sentinels name as primary now. */
   primary(): Promise<RedisServer>;
   /**
-   * Fails the primary over to the replica and resolves once the Sentinels name the new one:
+   * Fails the primary over to the replica (once the replica has acknowledged every write so far)
+   * and resolves once the Sentinels name the new one:
    * `kill` stops the old primary (they notice after downAfterMs; restart it with `servers[i].restart()`),
    * `command` asks a Sentinel (`SENTINEL FAILOVER`).
    */
@@ -109,6 +110,9 @@ export async function startRedisSentinel(options: RedisSentinelOptions = {}): Pr
     primary,
     async failover(how) {
       const from = await primary();
+      // what the primary acknowledged before this call is on the replica first: a test then sees the failover, not replication lag
+      const synced = await ask(from, ['WAIT', '1', '2000']);
+      if (synced !== 1) throw new Error(`the replica did not acknowledge the primary's writes within 2 s (WAIT: ${String(synced)})`);
       if (how === 'kill') await from.stop();
       else {
         const reply = await ask(sentinels[0]!, ['SENTINEL', 'FAILOVER', name]);
