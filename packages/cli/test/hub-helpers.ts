@@ -82,14 +82,15 @@ const hubs = new Set<HubProcess>();
 /**
  * Starts `node packages/cli/dist/bin.js hub` on `listen` against `redisUrl` and
  * `influx` (operator token in INFLUX_TOKEN, anonymous callers, --min-ttl 100)
- * and resolves once it prints its "listening on" line.
+ * (plus `env`, e.g. REDIS_PASSWORD) and resolves once it prints its "listening on" line.
  */
-export async function spawnHub(options: { listen: string; redisUrl: string; influx: InfluxdbLocal; args?: string[] }): Promise<HubProcess> {
+export async function spawnHub(options: { listen: string; redisUrl: string; influx: InfluxdbLocal; args?: string[]; env?: NodeJS.ProcessEnv }): Promise<HubProcess> {
   const env: NodeJS.ProcessEnv = {};
   // only what the test says: no TESSERA_* or INFLUX_* from the shell running the tests
   for (const [key, value] of Object.entries(process.env)) {
     if (!key.startsWith('TESSERA_') && !key.startsWith('INFLUX_')) env[key] = value;
   }
+  Object.assign(env, options.env);
   env['INFLUX_TOKEN'] = options.influx.token;
   const args = [BIN, 'hub', '--listen', options.listen, '--storage', options.redisUrl, '--influx-url', options.influx.url, '--insecure', '--min-ttl', '100', ...(options.args ?? [])];
   const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -204,3 +204,11 @@ function urlPassword(node: string): string | undefined {
 function clean(values: Array<string | undefined>): string[] {
   return values.filter((v): v is string => v !== undefined && v !== '');
 }
+
+/**
+ * A client with the storage's own connection settings (fail fast, reconnect with back-off),
+ * not yet connected (call connect()), for another store on the same Redis, e.g. a member store.
+ */
+export function redisClient(options: RedisStorageOptions): Redis | Cluster {
+  return resolveOptions(options).createClient();
+}

@@ -5,3 +5,6 @@ export { startRedisServer, type RedisServer, type RedisServerOptions } from './r
 export { storageServiceSuite, leaseRecord, type StorageServiceSuiteSetup } from './storage-service-suite.js';
 export { writeStatus, type WriteTarget } from './write-status.js';
 export { rejection, waitUntil } from './wait.js';
+export { startRedisCluster, type RedisCluster, type RedisClusterOptions } from './redis-cluster.js';
+export { startRedisSentinel, type RedisSentinel, type RedisSentinelOptions } from './redis-sentinel.js';
+export { skipWithoutRedis } from './skip-without-redis.js';

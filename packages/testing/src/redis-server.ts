@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { defineError } from '@tessera/core';
 import { freePort } from './free-port.js';
 import { killOnExit, scratchDir } from './leftovers.js';
+import { command } from './redis-protocol.js';
 
 /** redis-server found its port taken: start again on another. */
 const PortInUseError = defineError('PortInUseError', 'PORT_IN_USE');
@@ -21,6 +21,8 @@ export interface RedisServerOptions {
   binary?: string;
   /** More `--name value` arguments for redis-server. */
   args?: string[];
+  /** A configuration file redis-server reads first (e.g. a Sentinel's, which it rewrites: keep it in a writable directory). */
+  configFile?: string;
 }
 
 /** A redis-server child process on a loopback port of its own. */
@@ -97,6 +99,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
 
 function serverArgs(port: number, dir: string, options: RedisServerOptions): string[] {
   const args = [
+    ...(options.configFile === undefined ? [] : [options.configFile]),
     '--port', String(port),
     '--bind', HOST,
     '--dir', dir,
@@ -179,62 +182,6 @@ async function assignAllSlots(port: number, password: string | undefined, timeou
   while (!/cluster_state:ok/.test(await info())) {
     if (Date.now() > deadline) throw new Error(`redis-server on port ${port}: cluster did not become ok within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-/** Sends commands on one short-lived connection and returns one reply per command (errors as strings). */
-function command(port: number, commands: string[][]): Promise<Array<string | number | null>> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: HOST, port });
-    let buffer = Buffer.alloc(0);
-    const replies: Array<string | number | null> = [];
-    const timer = setTimeout(() => socket.destroy(new Error('no reply within 1000 ms')), 1000);
-    socket.once('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    socket.on('data', (chunk) => {
-      buffer = Buffer.concat([buffer, chunk]);
-      for (;;) {
-        const parsed = parseReply(buffer);
-        if (parsed === undefined) return;
-        replies.push(parsed.value);
-        buffer = buffer.subarray(parsed.length);
-        if (replies.length === commands.length) {
-          clearTimeout(timer);
-          socket.end();
-          resolve(replies);
-          return;
-        }
-      }
-    });
-    socket.write(commands.map(encodeCommand).join(''));
-  });
-}
-
-function encodeCommand(args: string[]): string {
-  return `*${args.length}\r\n` + args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('');
-}
-
-/** Parses one simple, error, integer or bulk reply (all the harness needs). */
-function parseReply(buffer: Buffer): { value: string | number | null; length: number } | undefined {
-  const end = buffer.indexOf('\r\n');
-  if (end < 0) return undefined;
-  const line = buffer.subarray(1, end).toString('utf8');
-  switch (String.fromCharCode(buffer[0]!)) {
-    case '+':
-    case '-':
-      return { value: line, length: end + 2 };
-    case ':':
-      return { value: Number(line), length: end + 2 };
-    case '$': {
-      const size = Number(line);
-      if (size < 0) return { value: null, length: end + 2 };
-      if (buffer.length < end + 2 + size + 2) return undefined;
-      return { value: buffer.subarray(end + 2, end + 2 + size).toString('utf8'), length: end + 2 + size + 2 };
-    }
-    default:
-      throw new Error(`unexpected reply from redis-server: ${line}`);
   }
 }
 

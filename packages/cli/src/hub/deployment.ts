@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
+import { parseRedisSpec } from '@tessera/storage-redis';
 import { InvalidOptionsError } from '@tessera/token-lease';
 import type { HubConfig } from './hub-config.js';
 
@@ -16,6 +17,8 @@ export interface HubDeployment {
  *
  * - Redis: host:port/db of the URL (never its user or password); plus this machine's name when
  *   the host is a loopback address, as every machine's `localhost` is another Redis.
+ * - Redis Cluster / Sentinel: the node or Sentinel addresses (sorted) and the master group's name;
+ *   plus this machine's name when every one of them is a loopback address.
  * - memory:<file>: this machine's name and the file's absolute path.
  * - memory: this machine's name and the listen address. A restarted hub is the same deployment
  *   and revokes the tokens its previous run left (it cannot have kept their leases). With port 0
@@ -35,6 +38,11 @@ export function hubDeployment(config: Pick<HubConfig, 'deployment' | 'storage' |
     return digest('memory', anyPort ? [host, randomBytes(16).toString('hex')] : [host, config.listen]);
   }
   if (config.storage.startsWith('memory:')) return digest('memory', [host, resolve(config.storage.slice('memory:'.length))]);
+  if (/^redis\+(cluster|sentinel):/.test(config.storage)) {
+    const spec = parseRedisSpec(config.storage);
+    const local = spec.servers.every((s) => isLoopback(s.replace(/^\[?(.*?)\]?:\d+$/, '$1')));
+    return digest(`redis-${spec.kind}`, [...spec.servers, spec.masterName ?? '', ...(local ? [host] : [])]);
+  }
   let url: URL;
   try {
     url = new URL(config.storage);

@@ -22,10 +22,10 @@ export const HubConfigSchema = z
   .object({
     /** Where the WebSocket listener binds. */
     listen: HostPort.default('127.0.0.1:4000'),
-    /** `memory`, `memory:/path/to/snapshot.json`, or a `redis://` / `rediss://` URL. */
+    /** `memory`, `memory:/path/to/snapshot.json`, a `redis://` / `rediss://` URL, `redis+cluster://h:p,...` or `redis+sentinel://h:p,.../<master>` (docs/operations.md, Redis topologies). */
     storage: z
       .string()
-      .regex(/^(memory(:.+)?|rediss?:\/\/.*)$/, 'expected memory, memory:<snapshot file> or a redis:// URL')
+      .regex(/^(memory(:.+)?|rediss?:\/\/.*|redis\+(cluster|sentinel):\/\/.+)$/, 'expected memory, memory:<snapshot file>, a redis:// URL, redis+cluster://host:port,... or redis+sentinel://host:port,.../<master name>')
       .default('memory'),
     cloud: z.enum(['influxdb-v2', 'influxdb-v1']).default('influxdb-v2'),
     /** InfluxDB URL; none: an influxdb-local is started in-process (influxdb-v2 only). */

@@ -1,6 +1,6 @@
 import { influxdbV1, influxdbV2 } from '@tessera/cloud-influxdb';
 import { type InfluxdbLocal, startInfluxdbLocal } from '@tessera/influxdb-local';
-import { redisStorage } from '@tessera/storage-redis';
+import { parseRedisSpec, redisStorage } from '@tessera/storage-redis';
 import { type CloudService, InvalidOptionsError, memoryStorage, type StorageService } from '@tessera/token-lease';
 import type { Logger } from '@tessera/core';
 import type { HubConfig } from './hub-config.js';
@@ -30,9 +30,9 @@ export async function cloudFromConfig(config: HubConfig, env: NodeJS.ProcessEnv,
   return { cloud, local };
 }
 
-/** The storage a configuration names: memory (optionally with a snapshot file) or Redis. */
-export function storageFromConfig(config: HubConfig, logger: Logger): StorageService {
+/** The storage a configuration names: memory (optionally with a snapshot file) or Redis (one server, a Cluster, or via Sentinel; REDIS_PASSWORD). */
+export function storageFromConfig(config: HubConfig, logger: Logger, env: NodeJS.ProcessEnv = process.env): StorageService {
   if (config.storage === 'memory') return memoryStorage({ logger });
   if (config.storage.startsWith('memory:')) return memoryStorage({ snapshotPath: config.storage.slice('memory:'.length), logger });
-  return redisStorage({ url: config.storage, logger });
+  return redisStorage({ ...parseRedisSpec(config.storage, env).connection, logger });
 }

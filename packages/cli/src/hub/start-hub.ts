@@ -52,7 +52,7 @@ export async function startHub(config: HubConfig, logger: Logger, env: NodeJS.Pr
     deployment.derived ? 'deployment derived from the storage (set --deployment to name it)' : 'deployment',
   );
   const { cloud, local } = await cloudFromConfig(config, env, deployment.name);
-  const storage = storageFromConfig(config, logger.child({ component: 'storage' }));
+  const storage = storageFromConfig(config, logger.child({ component: 'storage' }), env);
   const leasePolicy = leasePolicyFromConfig(config);
   const closers: (() => Promise<void>)[] = [];
   const service = new LeaseService({
@@ -82,7 +82,7 @@ export async function startHub(config: HubConfig, logger: Logger, env: NodeJS.Pr
   } else {
     const identityPath = config.identity ?? defaultHubIdentityPath(env);
     const identity = await hubIdentity(identityPath);
-    const members = memberStoreFromConfig(config, { cloudService: cloud.name, cloudServiceAddress: cloud.getAddress() }, logger.child({ component: 'members' }));
+    const members = memberStoreFromConfig(config, { cloudService: cloud.name, cloudServiceAddress: cloud.getAddress() }, logger.child({ component: 'members' }), env);
     await members.init();
     const authority = new Authority({
       store: members,

@@ -1,0 +1,123 @@
+import { spawn } from 'node:child_process';
+import { removeScratchDir } from './leftovers.js';
+import { command, type Reply } from './redis-protocol.js';
+import { startRedisServer, type RedisServer } from './redis-server.js';
+import { waitUntil } from './wait.js';
+
+export interface RedisClusterOptions {
+  /** Sets `requirepass` (and `masterauth`) on every node. */
+  password?: string;
+  /** Primaries (default 3). */
+  primaries?: number;
+  /** How long a node may be unreachable before the others mark it failed (default 1000 ms). */
+  nodeTimeoutMs?: number;
+  /** How long to wait for the servers and for `cluster_state:ok`. Default 20 s. */
+  startTimeoutMs?: number;
+  /** `redis-cli`; default `$REDIS_CLI` or `redis-cli` on PATH. */
+  cli?: string;
+}
+
+/** A Redis Cluster of primaries without replicas, each a redis-server keeping an append-only file (fsync always). */
+export interface RedisCluster {
+  /** The primaries, in start order; each can be stopped and restarted on its port with its data. */
+  nodes: RedisServer[];
+  /** `host:port` of every node: what `redis+cluster://` names. */
+  addresses: string[];
+  /** The primary that holds `key`'s slot (by hash tag). */
+  primaryFor(key: string): Promise<RedisServer>;
+  /** Resolves once every running node reports `cluster_state:ok`. */
+  waitUntilOk(timeoutMs?: number): Promise<void>;
+  /** Stops every node and removes their directories. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/** Starts `primaries` cluster-enabled redis-servers on free loopback ports and joins them with `redis-cli --cluster create`. */
+export async function startRedisCluster(options: RedisClusterOptions = {}): Promise<RedisCluster> {
+  const count = options.primaries ?? 3;
+  const timeoutMs = options.startTimeoutMs ?? 20_000;
+  const args = [
+    '--cluster-enabled', 'yes',
+    '--cluster-config-file', 'nodes.conf', // relative to the server's own --dir
+    '--cluster-node-timeout', String(options.nodeTimeoutMs ?? 1000),
+    '--cluster-announce-ip', '127.0.0.1',
+    ...(options.password === undefined ? [] : ['--masterauth', options.password]),
+  ];
+  const nodes: RedisServer[] = [];
+  const stop = async (): Promise<void> => {
+    await Promise.all(nodes.map((n) => n.stop()));
+    for (const node of nodes) removeScratchDir(node.dir);
+  };
+  try {
+    for (let i = 0; i < count; i++) nodes.push(await startRedisServer({ password: options.password, persistence: true, startTimeoutMs: timeoutMs, args }));
+    const auth = options.password === undefined ? [] : ['-a', options.password, '--no-auth-warning'];
+    await run(options.cli ?? process.env['REDIS_CLI'] ?? 'redis-cli', [
+      '--cluster', 'create', ...nodes.map((n) => `${n.host}:${n.port}`), '--cluster-replicas', '0', '--cluster-yes', ...auth,
+    ]);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+
+  const ask = (node: RedisServer, cmd: string[]): Promise<Reply> =>
+    command(node.port, [...(options.password === undefined ? [] : [['AUTH', options.password]]), cmd]).then((r) => r.at(-1)!);
+  const running = async (node: RedisServer): Promise<boolean> => ask(node, ['PING']).then(() => true, () => false);
+  const waitUntilOk = async (ms = timeoutMs): Promise<void> => {
+    await waitUntil(
+      'cluster_state:ok on every running node',
+      async () => {
+        for (const node of nodes) {
+          if (!(await running(node))) continue;
+          if (!/cluster_state:ok/.test(String(await ask(node, ['CLUSTER', 'INFO'])))) return false;
+        }
+        return true;
+      },
+      ms,
+      50,
+    );
+  };
+  try {
+    await waitUntilOk();
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+
+  return {
+    nodes,
+    addresses: nodes.map((n) => `${n.host}:${n.port}`),
+    async primaryFor(key) {
+      for (const node of nodes) {
+        if (!(await running(node))) continue;
+        const slot = Number(await ask(node, ['CLUSTER', 'KEYSLOT', key]));
+        const ranges = (await ask(node, ['CLUSTER', 'SLOTS'])) as Reply[];
+        for (const range of ranges as Reply[][]) {
+          const [from, to, primary] = range as [number, number, Reply[]];
+          if (slot >= from && slot <= to) {
+            const owner = nodes.find((n) => n.port === Number(primary[1]));
+            if (owner !== undefined) return owner;
+          }
+        }
+      }
+      throw new Error(`no running node knows the primary of ${JSON.stringify(key)}`);
+    },
+    waitUntilOk,
+    stop,
+  };
+}
+
+/** Runs a command to its end; rejects with its output when it fails (or is missing, in the words ownRedis skips on). */
+async function run(binary: string, args: string[]): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    const collect = (chunk: Buffer) => {
+      output = (output + chunk.toString('utf8')).slice(-4000);
+    };
+    child.stdout.on('data', collect);
+    child.stderr.on('data', collect);
+    child.once('error', (err: NodeJS.ErrnoException) =>
+      reject(err.code === 'ENOENT' ? new Error(`${binary} not found: install the Debian package "redis-tools" or set REDIS_CLI to its path`) : err),
+    );
+    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${binary} ${args.slice(0, 2).join(' ')} failed (${code}): ${output.trim()}`))));
+  });
+}
