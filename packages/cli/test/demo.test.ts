@@ -49,6 +49,9 @@ describe('npm start (the demo)', function () {
     for (const m of issued) expect(enrolled, m[0]).to.deep.include([m[1], m[2]]);
     expect(out).to.match(new RegExp(`operator\\s+secure channel open to hub ${hubId} as ${id}, an admin in the hub's settings`));
     expect(out).to.match(new RegExp(`operator\\s+lists the hub's members: device-1 ${id}, device-2 ${id}, device-3 ${id} \\(role device\\)`));
+    // device-1 accepts no connection: the operator reaches its status worker through the relay it keeps at the hub
+    expect(out).to.match(/device-1\s+keeps a relay at the hub: forward_to_device-1/);
+    expect(out).to.match(/operator\s+reached device-1's status worker through its relay: "device-1: \d+ points written, 0 lost"/);
     // not a terminal: a timeline, then the summary
     expect(out).to.match(/hub\s+lease \S+ issued/);
     expect(out).to.match(/operator\s+revokes device-\d's lease \S+ from outside/);

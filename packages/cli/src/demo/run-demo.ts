@@ -9,6 +9,7 @@ import { DemoOperator, type OperatorAct } from './operator.js';
 import { OperatorConsole } from './operator-console.js';
 import { StatusView } from './status-view.js';
 import { TimelineView } from './timeline-view.js';
+import { showRelayLine } from './relay-line.js';
 
 export interface DemoOptions {
   /** Seconds until the demo ends by itself; none: until `signal` aborts. */
@@ -50,10 +51,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   const { hub, secure } = demoHub;
   const operatorConsole = new OperatorConsole({ hub: hub.listener.url, hubIdentifier: secure.identifier, identity: demoHub.operator, logger });
   const devices: Device[] = [];
+  const extras: (() => Promise<void>)[] = [];
   let summary: DemoSummary;
   try {
-    summary = await runMission(options, { hub, secure, operatorConsole, operatorIdentifier: demoHub.operator.identifier, devices, elapsed, logger });
+    summary = await runMission(options, { hub, secure, operatorConsole, operatorIdentifier: demoHub.operator.identifier, devices, extras, elapsed, logger });
   } finally {
+    await Promise.allSettled(extras.map((stop) => stop()));
     await Promise.allSettled(devices.map((d) => d.stop()));
     await operatorConsole.close();
     await demoHub.stop();
@@ -68,6 +71,8 @@ interface MissionParts {
   operatorIdentifier: string;
   /** Filled as devices start; runDemo stops what is left of them. */
   devices: Device[];
+  /** Other parts to stop at the end (the relay line's nodes). */
+  extras: (() => Promise<void>)[];
   elapsed: () => number;
   logger: Logger;
 }
@@ -90,6 +95,7 @@ async function runMission(options: DemoOptions, parts: MissionParts): Promise<De
   const held = new Map<string, { id: string; expires: number }>(); // device id → its lease, renewals included
   const named = new Map<string, string>(); // identifier → device id
   const identifiers: string[] = []; // by device number - 1
+  const deviceIdentities: Ed25519Identity[] = []; // the same order
   const who = (id: string) => owners.get(id) ?? 'a device';
   hub.service.on('created', (e) => {
     tally.issued++;
@@ -148,6 +154,7 @@ async function runMission(options: DemoOptions, parts: MissionParts): Promise<De
     const id = `device-${i}`;
     // its own identity, in memory; a bootstrap token it redeems once (never shown: only its reference)
     const identity = Ed25519Identity.generate();
+    deviceIdentities.push(identity);
     named.set(identity.identifier, id);
     identifiers.push(identity.identifier);
     const made = await secure.authority.createToken({ attributes: { role: 'device' } });
@@ -198,6 +205,20 @@ async function runMission(options: DemoOptions, parts: MissionParts): Promise<De
   // the operator looks at who joined, as `tessera enroll members` does: through its own channel, as an admin
   const members = (await operatorConsole.members()).sort((a, b) => (named.get(a.identifier) ?? '').localeCompare(named.get(b.identifier) ?? ''));
   const roles = [...new Set(members.map((m) => m.attributes['role'] ?? '-'))].join(', ');
+  // a device behind NAT: device-1 keeps a relay at the hub, and the operator reaches a worker of it through the relay
+  const first = devices[0];
+  if (first !== undefined) {
+    const line = await showRelayLine({
+      hubUrl: hub.listener.url,
+      hubIdentifier: secure.identifier,
+      identity: deviceIdentities[0]!,
+      deviceId: first.deviceId,
+      status: () => `${first.deviceId}: ${first.stats().pointsWritten} points written, ${first.stats().pointsLost} lost`,
+      show: (source, text) => show(source, 'secure', text),
+      logger,
+    });
+    parts.extras.push(() => line.stop());
+  }
   show('operator', 'secure', `lists the hub's members: ${members.map((m) => `${named.get(m.identifier) ?? '?'} ${shortId(m.identifier)}`).join(', ')} (role ${roles})`);
 
   // one of each at once, so every run shows both within seconds; then one act every revokeEvery seconds, in turn
