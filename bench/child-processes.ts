@@ -72,12 +72,12 @@ export async function influxdbLocalProcess(options: { token: string; org: string
   return handle(child, match[1]!);
 }
 
-/** `tessera hub` (memory storage, the given influxdb v2) in a process of its own; url is its ws:// address. */
-export async function hubProcess(influxUrl: string, token: string): Promise<ChildServer & { port: number }> {
+/** `tessera hub` (memory storage unless told, the given influxdb v2, --insecure) in a process of its own; url is its ws:// address. */
+export async function hubProcess(influxUrl: string, token: string, storage = 'memory'): Promise<ChildServer & { port: number }> {
   const port = await freePort();
   const { child } = await startChild(
     'packages/cli/dist/bin.js',
-    ['hub', '--listen', `127.0.0.1:${port}`, '--storage', 'memory', '--influx-url', influxUrl, '--insecure', '--log-level', 'error'],
+    ['hub', '--listen', `127.0.0.1:${port}`, '--storage', storage, '--influx-url', influxUrl, '--insecure', '--log-level', 'error', '--deployment', 'bench'],
     { INFLUX_TOKEN: token },
     /listening on/,
   );
