@@ -3,8 +3,7 @@ import type { Socket } from 'node:net';
 import WebSocket from 'ws';
 import { OutboundQueue } from './outbound-queue.js';
 import { unrefTimer } from './timer.js';
-
-const BINARY = { binary: true } as const;
+import { writeFrame } from './write-frame.js';
 
 export interface OutboundOptions {
   maxQueued: number;
@@ -74,7 +73,7 @@ export class Outbound {
       // back-pressure: let this one go, hold the next ones until the socket has written it out
       this.paused = true;
       this.startSlowWatch(socket);
-      socket.send(frame, BINARY, () => {
+      writeFrame(socket, frame, () => {
         if (socket !== this.socket) return;
         if (socket.bufferedAmount < this.options.highWaterMark) this.stopSlowWatch();
         this.paused = false;
@@ -83,7 +82,7 @@ export class Outbound {
       return;
     }
     this.cork(socket);
-    socket.send(frame, BINARY);
+    writeFrame(socket, frame);
   }
 
   /**
