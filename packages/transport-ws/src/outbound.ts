@@ -86,8 +86,10 @@ export class Outbound {
   }
 
   /**
-   * Holds the socket's writes until the end of this tick, so a burst of
-   * messages leaves in one writev instead of a syscall each.
+   * Holds the socket's writes until the event loop has run the callbacks of
+   * this turn's I/O (setImmediate), so a burst of messages, and the replies to
+   * several requests answered in one turn, leave in one writev instead of a
+   * syscall each.
    */
   private cork(socket: WebSocket): void {
     if (this.corked) return;
@@ -95,7 +97,7 @@ export class Outbound {
     if (raw === undefined) return;
     this.corked = true;
     raw.cork();
-    process.nextTick(() => {
+    setImmediate(() => {
       this.corked = false;
       raw.uncork();
     });
