@@ -3,8 +3,7 @@ import type { Socket } from 'node:net';
 import WebSocket from 'ws';
 import { OutboundQueue } from './outbound-queue.js';
 import { unrefTimer } from './timer.js';
-
-const BINARY = { binary: true } as const;
+import { writeFrame } from './write-frame.js';
 
 export interface OutboundOptions {
   maxQueued: number;
@@ -74,7 +73,7 @@ export class Outbound {
       // back-pressure: let this one go, hold the next ones until the socket has written it out
       this.paused = true;
       this.startSlowWatch(socket);
-      socket.send(frame, BINARY, () => {
+      writeFrame(socket, frame, () => {
         if (socket !== this.socket) return;
         if (socket.bufferedAmount < this.options.highWaterMark) this.stopSlowWatch();
         this.paused = false;
@@ -83,12 +82,14 @@ export class Outbound {
       return;
     }
     this.cork(socket);
-    socket.send(frame, BINARY);
+    writeFrame(socket, frame);
   }
 
   /**
-   * Holds the socket's writes until the end of this tick, so a burst of
-   * messages leaves in one writev instead of a syscall each.
+   * Holds the socket's writes until the event loop has run the callbacks of
+   * this turn's I/O (setImmediate), so a burst of messages, and the replies to
+   * several requests answered in one turn, leave in one writev instead of a
+   * syscall each.
    */
   private cork(socket: WebSocket): void {
     if (this.corked) return;
@@ -96,7 +97,7 @@ export class Outbound {
     if (raw === undefined) return;
     this.corked = true;
     raw.cork();
-    process.nextTick(() => {
+    setImmediate(() => {
       this.corked = false;
       raw.uncork();
     });
