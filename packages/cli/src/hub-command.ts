@@ -128,6 +128,7 @@ function collectList(value: string, previous: string[] | undefined): string[] {
 }
 
 /** The storage setting without a password. */
-function describeStorage(spec: string): string {
-  return spec.replace(/\/\/[^@/]*@/, '//***@');
+export function describeStorage(spec: string): string {
+  // everything between // and the last @ before the host (a password may hold @ itself)
+  return spec.replace(/\/\/[^/?#]*@/, '//***@');
 }

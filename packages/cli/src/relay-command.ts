@@ -1,4 +1,4 @@
-import { echoWorker, formatRoute, local, Node, parseRoute, type Route } from '@tessera/core';
+import { echoWorker, formatRoute, local, Node, type Route } from '@tessera/core';
 import { createRelay, isRelayName } from '@tessera/relay';
 import { isIdentifier, loadOrCreateIdentity, startSecureChannelListener, trustEveryone, trustIdentifiers } from '@tessera/secure-channel';
 import { routeTo, WebSocketTransport } from '@tessera/transport-ws';
@@ -21,9 +21,9 @@ interface RelayCreateOptions {
   logLevel: string;
 }
 
-/** The hub's transport hops from --hub: `ws://host:port`, `host:port`, `3#host:port`, or a route of hops (`3#a:1 => 3#b:2`). */
+/** The hub's transport hop from --hub: `ws://host:port`, `host:port` or `3#host:port` (a relay is kept at a hub reached directly). */
 export function hubHops(target: string): Route {
-  return target.includes('=>') ? parseRoute(target) : routeTo(target, 'relay').slice(0, -1);
+  return routeTo(target, 'relay').slice(0, -1);
 }
 
 /**
@@ -38,7 +38,7 @@ export function relayCommand(): Command {
     new Command('create')
       .description('keep a relay NAME at the hub for this node, serving echo and secure channels through it, until Ctrl-C')
       .argument('<name>', 'the relay name: 1 to 63 of a-z, 0-9 and -')
-      .addOption(new Option('--hub <url>', 'the hub: ws://host:port, host:port or a route of hops').env('TESSERA_HUB').default('ws://127.0.0.1:4000'))
+      .addOption(new Option('--hub <url>', 'the hub, reached directly: ws://host:port or host:port').env('TESSERA_HUB').default('ws://127.0.0.1:4000'))
       .addOption(new Option('--identity <file>', 'our identity file (created if missing); the hub binds the name to it').env('TESSERA_IDENTITY').makeOptionMandatory())
       .addOption(new Option('--hub-identity <id>', 'trust only the hub with this identifier (I…)').env('TESSERA_HUB_IDENTITY'))
       .addOption(new Option('--enroll-token <token>', 'a bootstrap token, redeemed once if the hub does not know this identity').env('TESSERA_ENROLL_TOKEN'))

@@ -33,3 +33,13 @@ describe('--storage for Redis topologies', () => {
     expect(of('redis+cluster://127.0.0.1:7000,10.0.0.1:7001', 'box-a')).to.equal(of('redis+cluster://127.0.0.1:7000,10.0.0.1:7001', 'box-b'));
   });
 });
+
+describe('the storage as tessera hub prints it', () => {
+  it('hides whatever comes before the host, a password with @ in it too', async () => {
+    const { describeStorage } = await import('../src/hub-command.js');
+    expect(describeStorage('redis://default:p@ss@127.0.0.1:6399/0')).to.equal('redis://***@127.0.0.1:6399/0');
+    expect(describeStorage('redis://:s%40cret@redis:6379/0')).to.equal('redis://***@redis:6379/0');
+    expect(describeStorage('redis://redis:6379/0')).to.equal('redis://redis:6379/0');
+    expect(describeStorage('memory:/var/lib/tessera/hub.json')).to.equal('memory:/var/lib/tessera/hub.json');
+  });
+});

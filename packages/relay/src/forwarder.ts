@@ -1,4 +1,4 @@
-import { IncomingAccess, local, type Message, type Route, type Worker, type Context } from '@tessera/core';
+import { type Address, IncomingAccess, local, type Message, type Route, type Worker, type Context } from '@tessera/core';
 
 /** What a forwarder asks its service: where the device is now, and which LOCAL names are peers' connections. */
 export interface ForwarderHost {
@@ -27,6 +27,13 @@ export interface ForwarderHost {
  * identity) is refused: a channel's plaintext never leaves for another peer.
  */
 export class Forwarder implements Worker {
+  /**
+   * Where peers that sent through this forwarder lately asked for answers (their connection and the
+   * next address of their return route), and until when (ms on the node's clock): the only places the device may answer. Without it, a relay's owner could reach any connection whose
+   * address it once saw in a return route, around the hub's refusal of peer-to-peer hops.
+   */
+  private readonly repliesTo = new Map<string, number>();
+
   constructor(
     private readonly name: string,
     private readonly host: ForwarderHost,
@@ -41,13 +48,36 @@ export class Forwarder implements Worker {
     const device = registered[0];
     const fromDevice = device !== undefined && msg.local.connection === device.value && msg.return[0]?.value === device.value;
     if (fromDevice && next !== undefined && next.type === 0 && this.host.isConnection(next.value)) {
+      // only back to where a peer that sent through here lately asked for answers (its connection and the
+      // address after it, as its return route named them): an answer, not a hop to any worker of any peer
+      const until = this.repliesTo.get(replyKey(next.value, rest[1]));
+      if (until === undefined || until < ctx.node.clock.now()) return this.dropped('relay_refused');
       ctx.node.send(rest, msg.payload, { returnRoute: [ctx.address, ...msg.return.slice(1)] });
       return;
     }
     const head = registered[0];
     if (head === undefined || !this.host.isConnection(head.value)) return this.dropped('relay_detached');
+    // who may be answered: a peer's connection that sent through here (not the device's own, whose liveness checks come back to it)
+    const sender = msg.local.connection;
+    if (sender !== undefined && !fromDevice && msg.return[0]?.value === sender) this.remember(replyKey(sender, msg.return[1]), ctx.node.clock.now());
     ctx.node.send([...registered, ...rest], msg.payload, { returnRoute: [ctx.address, ...msg.return] });
   }
+
+  /** Remembers that `key` (a connection and the address after it) may be answered until now + REPLY_WINDOW_MS; the oldest is forgotten beyond the bound. */
+  private remember(key: string, now: number): void {
+    this.repliesTo.delete(key);
+    this.repliesTo.set(key, now + REPLY_WINDOW_MS);
+    if (this.repliesTo.size > MAX_REPLY_CONNECTIONS) this.repliesTo.delete(this.repliesTo.keys().next().value!);
+  }
+}
+
+/** How long a connection that sent through a forwarder may be answered through it (ms), and how many are remembered. */
+const REPLY_WINDOW_MS = 10 * 60_000;
+const MAX_REPLY_CONNECTIONS = 1_024;
+
+/** The key of an answer's destination: a connection and the address its return route named after it. */
+function replyKey(connection: string, after: Address | undefined): string {
+  return JSON.stringify([connection, after?.type ?? null, after?.value ?? null]);
 }
 
 /** A forwarder takes peers' messages straight over connections, never what a secure channel on the hub delivered. */

@@ -93,6 +93,8 @@ export class Relay extends EventEmitter<RelayEvents> {
   ) {
     super();
     if (hubRoute.length === 0 || hubRoute.some((a) => a.type === LOCAL)) throw new InvalidRelayOptionsError('the hub route is its transport hops only (e.g. 3#hub:4000)');
+    // `attach` binds the relay to the connection it arrives on: through another hub that would be that hub's connection
+    if (hubRoute.length > 1) throw new InvalidRelayOptionsError('a relay is kept at a hub the device reaches directly: the hub route is one transport hop');
     this.name = checkRelayName(options.name);
     this.hops = Object.freeze([...hubRoute]);
     this.service = options.service ?? RELAY_SERVICE;

@@ -141,6 +141,36 @@ describe('relays (forwarders at the hub)', function () {
     expect(fromUtf8(reply.payload)).to.equal('still mine');
   });
 
+  it('lets the device answer only where a peer asked for answers, never hop to another worker of that peer', async () => {
+    const hub = await startTestHub();
+    const { d, relay } = await device(hub.port, hub, 'evil-1');
+    await relay.registered();
+    // the victim asks the device's echo once: its connection is now in the device's view
+    const victim = makeNode('victim');
+    const secrets = new Inbox();
+    await victim.node.startWorker('private', secrets.worker);
+    const seen = new Inbox();
+    await d.node.startWorker('spy', seen.worker);
+    victim.node.send(route({ type: WS, value: `127.0.0.1:${hub.port}` }, 'forward_to_evil-1', 'spy'), 'hello', { returnRoute: [local('private_reply')] });
+    await seen.count(1);
+    const back = seen.messages[0]!.return; // [hub connection, forward_to_evil-1, victim's connection on the hub, private_reply]
+    const victimConnection = back[2]!;
+    // an answer to where the victim asked goes through; a hop to another of its workers is refused
+    await victim.node.startWorker('private_reply', secrets.worker);
+    d.node.send([...back.slice(0, 3), local('private')], 'reaching in');
+    d.node.send(back, 'an answer');
+    await secrets.count(1);
+    expect(secrets.messages.map((m) => fromUtf8(m.payload))).to.deep.equal(['an answer']);
+    expect(victimConnection.value).to.match(/^ws\./);
+    expect(hub.service.stats().dropped['relay_refused']).to.equal(1);
+  });
+
+  it('is kept at a hub the device reaches directly: a route through another hub is refused', async () => {
+    const d = makeNode('device');
+    const err = await createRelay(d.node, route({ type: WS, value: '127.0.0.1:1' }, { type: WS, value: '127.0.0.1:2' }), { identity: Ed25519Identity.generate(), name: 'pump-11' }).catch((e: unknown) => e);
+    expect(err).to.have.property('code', 'INVALID_OPTIONS');
+  });
+
   it('carries a secure channel end to end: the hub relays ciphertext only', async () => {
     const hub = await startTestHub();
     const { d, relay } = await device(hub.port, hub, 'pump-10');
