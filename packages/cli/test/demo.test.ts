@@ -38,7 +38,7 @@ describe('npm start (the demo)', function () {
     expect(out).to.match(/demo\s+a lease request sent without a secure channel is refused: not_allowed/);
     for (const n of [1, 2, 3]) {
       expect(out).to.match(new RegExp(`hub\\s+bootstrap token [0-9a-f]{12} made for device-${n} \\(role=device, one use\\)`));
-      expect(out).to.match(new RegExp(`device-${n}\\s+enrolled as ${id} \\(role=device\\)`));
+      expect(out).to.match(new RegExp(`device-${n}\\s+enrolled as ${id} \\(role=device( relay=device-1)?\\)`));
       expect(out).to.include(`device-${n}  secure channel open to hub ${hubId}: every lease request goes through it`);
     }
     const enrolled = [...out.matchAll(new RegExp(`device-(\\d)\\s+enrolled as (${id})`, 'g'))].map((m) => [m[1], m[2]]);

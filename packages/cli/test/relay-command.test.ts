@@ -144,7 +144,7 @@ describe('tessera relay create (child processes)', function () {
     const hubArgs = ['hub', '--listen', `127.0.0.1:${port}`, '--identity', join(dir, 'hub.json'), '--storage', `memory:${join(dir, 'leases.json')}`, '--admin', admin.identifier, '--log-level', 'warn'];
     const hub = await launch(hubArgs, 'listening on');
     const hubUrl = `ws://127.0.0.1:${port}`;
-    const { token } = await createToken(hubUrl, admin.file, { role: 'device' });
+    const { token } = await createToken(hubUrl, admin.file, { role: 'device', relay: 'meter-2' });
     const device = await launch(
       ['relay', 'create', 'meter-2', '--hub', hubUrl, '--identity', join(dir, 'device.json'), '--enroll-token', token, '--ping-interval', '100', '--timeout', '1000'],
       /relay meter-2 registered/,

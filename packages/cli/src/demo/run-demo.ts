@@ -157,7 +157,8 @@ async function runMission(options: DemoOptions, parts: MissionParts): Promise<De
     deviceIdentities.push(identity);
     named.set(identity.identifier, id);
     identifiers.push(identity.identifier);
-    const made = await secure.authority.createToken({ attributes: { role: 'device' } });
+    // device-1 also keeps a relay at the hub: a secure hub gives a relay name only to a member whose `relay` attribute allows it
+    const made = await secure.authority.createToken({ attributes: i === 1 ? { role: 'device', relay: id } : { role: 'device' } });
     show('hub', 'secure', `bootstrap token ${made.reference} made for ${id} (role=device, one use)`);
     const device = new Device(
       resolveDeviceOptions({

@@ -106,7 +106,11 @@ export async function startHub(config: HubConfig, logger: Logger, env: NodeJS.Pr
     // what it may do is the workers' decision, by live membership: the lease worker and the authority refuse non-members.
     const { listener: channels, strangers } = await startHubChannels(node, { identity, authority, limits: internals.channels ?? {} });
     // relays (docs: packages/relay): members register a name; forward_to_<name> relays to their connection
-    const relays = new RelayService({ membership: (identifier) => authority.membership(identifier) });
+    const relays = new RelayService({
+      membership: (identifier) => authority.membership(identifier),
+      // a relay name only for a member whose `relay` attribute allows it: otherwise any member could take a device's name first
+      requireAttribute: true,
+    });
     await node.startWorker('relay', relays);
     authority.on('removed', (identifier) => void relays.removeAllOf(identifier));
     access = { membership: (identifier) => authority.membership(identifier), admins: config.admin };
