@@ -59,7 +59,7 @@ export function hubCommand(): Command {
   return new Command('hub')
     .description('start a hub: WebSocket listener, echo worker, token_lease over the configured cloud and storage')
     .option('--listen <host:port>', 'where the WebSocket listener binds [TESSERA_LISTEN] (default 127.0.0.1:4000)')
-    .option('--storage <spec>', 'memory | memory:<snapshot file> | redis://host:port/db [TESSERA_STORAGE] (default memory)')
+    .option('--storage <spec>', 'memory | memory:<snapshot file> | redis://host:port/db | redis+cluster://h:p,h:p,... | redis+sentinel://h:p,.../<master> (password: REDIS_PASSWORD) [TESSERA_STORAGE] (default memory)')
     .option('--cloud <module>', 'influxdb-v2 | influxdb-v1 [TESSERA_CLOUD] (default influxdb-v2)')
     .option('--influx-url <url>', 'InfluxDB URL; none: an influxdb-local starts in-process [INFLUX_URL]; operator token from INFLUX_TOKEN')
     .option('--influx-org <org>', 'InfluxDB organization [INFLUX_ORG] (default tessera)')

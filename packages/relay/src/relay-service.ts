@@ -28,6 +28,8 @@ export interface RelayServiceOptions {
 type FailureCode = 'invalid_request' | 'not_found' | 'not_allowed' | 'quota_exceeded' | 'unavailable' | 'internal';
 
 class Refusal extends Error {
+  /** The request's request_id, when the refusal came before the request was read whole. */
+  requestId: string | undefined;
   constructor(
     readonly failureCode: FailureCode,
     message: string,
@@ -119,6 +121,7 @@ export class RelayService implements Worker {
       ctx.reply(msg, JSON.stringify({ result: 'success', ...answer, ...(requestId === undefined ? {} : { request_id: requestId }) }));
     } catch (err) {
       const refusal = err instanceof Refusal ? err : new Refusal('internal', 'internal error');
+      requestId ??= refusal.requestId;
       if (!(err instanceof Refusal)) ctx.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'relay request failed');
       ctx.reply(msg, JSON.stringify({ result: 'failure', code: refusal.failureCode, message: refusal.message, ...(requestId === undefined ? {} : { request_id: requestId }) }));
     }
@@ -129,7 +132,7 @@ export class RelayService implements Worker {
       case 'create':
         return this.create(ctx, msg, request.name);
       case 'attach':
-        return this.attach(msg, request.ticket);
+        return await this.attach(msg, request.ticket);
       case 'delete':
         return this.remove(ctx, msg, request.name);
     }
@@ -145,6 +148,7 @@ export class RelayService implements Worker {
 
   private async create(ctx: Context, msg: Message, name: string): Promise<Record<string, string>> {
     const { identifier, attributes } = await this.caller(msg);
+    await this.reclaimUnattached(ctx);
     if (!isRelayName(name)) throw new Refusal('invalid_request', 'a relay name is 1 to 63 of a-z, 0-9 and -, not starting or ending with -');
     if (!nameAllowed(name, attributes, this.requireAttribute)) throw new Refusal('not_allowed', `not allowed: this identity may not take the relay name ${name}`);
     const held = this.relays.get(name);
@@ -170,6 +174,22 @@ export class RelayService implements Worker {
     return { name, address: forwarderName(name), ticket: ticket.id, expires: new Date(ticket.expiresAt).toISOString() };
   }
 
+  /** Names created but never attached, whose ticket is gone: free again (else they would hold places until a restart). */
+  private async reclaimUnattached(ctx: Context): Promise<void> {
+    const now = this.now();
+    const waiting = new Set<string>();
+    for (const t of this.tickets.values()) if (t.expiresAt > now) waiting.add(t.name);
+    const stopping: Promise<unknown>[] = [];
+    for (const [name, relay] of this.relays) {
+      if (relay.route !== undefined || waiting.has(name)) continue;
+      this.relays.delete(name);
+      // its forwarder goes too (names an attribute allows by prefix are many: workers must not pile up), before
+      // a create of the same name looks for it
+      stopping.push(ctx.node.stopWorker(forwarderName(name)).catch(() => undefined));
+    }
+    await Promise.all(stopping);
+  }
+
   private issueTicket(name: string, owner: string): { id: string; expiresAt: number } {
     const now = this.now();
     for (const [id, t] of this.tickets) if (t.expiresAt <= now || t.name === name) this.tickets.delete(id);
@@ -180,7 +200,7 @@ export class RelayService implements Worker {
     return { id, expiresAt };
   }
 
-  private attach(msg: Message, ticketId: string): Record<string, string> {
+  private async attach(msg: Message, ticketId: string): Promise<Record<string, string>> {
     const connection = msg.local.connection;
     if (connection === undefined || msg.local.identity !== undefined || msg.return[0]?.value !== connection) {
       throw new Refusal('not_allowed', 'not allowed: attach comes straight over the connection that is to carry the relay');
@@ -189,6 +209,11 @@ export class RelayService implements Worker {
     // an unknown, used or expired ticket: the answer does not say which
     if (ticket === undefined || ticket.expiresAt <= this.now()) throw new Refusal('not_allowed', 'not allowed: no such ticket');
     this.tickets.delete(ticketId);
+    // still a member now (one removed while its create waited must not end up with a relay)
+    if ((await this.options.membership(ticket.owner)) === undefined) {
+      this.relays.delete(ticket.name);
+      throw new Refusal('not_allowed', 'not allowed: no such ticket');
+    }
     const relay = this.relays.get(ticket.name);
     if (relay === undefined || relay.owner !== ticket.owner) throw new Refusal('not_allowed', 'not allowed: no such ticket');
     relay.route = connectionRoute(connection);
@@ -239,7 +264,13 @@ function parse(payload: Uint8Array): RelayRequest {
     throw new Refusal('invalid_request', 'the request is not JSON');
   }
   const parsed = RelayRequestSchema.safeParse(value);
-  if (!parsed.success) throw new Refusal('invalid_request', `invalid request: ${parsed.error.issues[0]?.path.join('.') ?? ''} ${parsed.error.issues[0]?.message ?? ''}`.trim());
+  if (!parsed.success) {
+    const refusal = new Refusal('invalid_request', `invalid request: ${parsed.error.issues[0]?.path.join('.') ?? ''} ${parsed.error.issues[0]?.message ?? ''}`.trim());
+    // the answer echoes a well-formed request_id even when the rest is wrong (docs/protocol.md §4)
+    const id = (value as { request_id?: unknown } | null)?.request_id;
+    if (typeof id === 'string' && id.length <= 256) refusal.requestId = id;
+    throw refusal;
+  }
   return parsed.data;
 }
 

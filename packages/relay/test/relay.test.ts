@@ -264,4 +264,22 @@ describe('relays (forwarders at the hub)', function () {
     expect(hub.service.stats()).to.include({ relays: 0, attached: 0, pendingTickets: 0 });
     expect(hub.node.workerAddresses().filter((a) => a.startsWith('forward_to_'))).to.deep.equal([]);
   });
+
+  it('frees a name created and never attached once its ticket is gone, its forwarder too; echoes request_id on a bad request', async () => {
+    const { clock, tick } = fakeClock();
+    const hub = await startTestHub(0, { maxPerIdentity: 1, ticketTtl: 1_000 }, clock);
+    const peer = makeNode('peer');
+    const ws = route({ type: WS, value: `127.0.0.1:${hub.port}` });
+    const ask = async (to: Route, body: object) => JSON.parse(fromUtf8((await peer.node.request(to, JSON.stringify(body))).payload)) as Record<string, string>;
+    const { token } = await hub.authority.createToken({ attributes: {} });
+    const channel = await createSecureChannel(peer.node, [...ws, local('secure_channel')], { identity: peer.identity, trust: anyone });
+    expect(await ask([channel.address, local('authority')], { action: 'enroll', token })).to.include({ result: 'success' });
+    const create = (name: string) => ask([channel.address, local('relay')], { action: 'create', name });
+    expect(await create('b1')).to.include({ result: 'success' });
+    expect(await create('b2')).to.include({ result: 'failure', code: 'quota_exceeded' }); // b1 still waits for its attach
+    tick(1_000);
+    expect(await create('b2')).to.include({ result: 'success' }); // b1 was never attached: freed
+    expect(hub.node.workerAddresses().filter((a) => a.startsWith('forward_to_'))).to.deep.equal(['forward_to_b2']);
+    expect(await ask([channel.address, local('relay')], { action: 'create', name: 42, request_id: 'r7' })).to.include({ result: 'failure', code: 'invalid_request', request_id: 'r7' });
+  });
 });

@@ -42,12 +42,14 @@ const SCHEMES = /^(redis\+cluster|redis\+sentinel):\/\/(.*)$/;
  * - `redis+cluster://host:port,host:port,...`: a Redis Cluster, by any of its nodes;
  * - `redis+sentinel://host:port,host:port,.../<master name>`: the primary Sentinel names for that group.
  *
- * The topologies take their password from `REDIS_PASSWORD` (and `REDIS_SENTINEL_PASSWORD` for the Sentinels).
+ * The topologies take their password from `REDIS_PASSWORD` (and `REDIS_SENTINEL_PASSWORD` for the Sentinels); so
+ * does a `redis://` URL without a password of its own.
  */
 export function parseRedisSpec(spec: string, env: RedisSpecEnv = {}): RedisSpec {
   const password = Password.parse(env.REDIS_PASSWORD);
   if (/^rediss?:\/\//.test(spec)) {
-    return { kind: 'redis', connection: password === undefined ? { url: spec } : { url: spec, redis: { password } }, servers: [] };
+    // a password in the URL wins; REDIS_PASSWORD is for a URL without one
+    return { kind: 'redis', connection: password === undefined || urlHasPassword(spec) ? { url: spec } : { url: spec, redis: { password } }, servers: [] };
   }
   const match = SCHEMES.exec(spec);
   if (match === null) throw new InvalidOptionsError('redis storage: expected redis://, rediss://, redis+cluster://host:port,... or redis+sentinel://host:port,.../<master name>');
@@ -87,4 +89,12 @@ export function parseRedisSpec(spec: string, env: RedisSpecEnv = {}): RedisSpec 
 
 function describe(nodes: Array<{ host: string; port: number }>): string[] {
   return nodes.map((n) => (n.host.includes(':') ? `[${n.host}]:${n.port}` : `${n.host}:${n.port}`)).sort();
+}
+
+function urlHasPassword(spec: string): boolean {
+  try {
+    return new URL(spec).password !== '';
+  } catch {
+    return false; // the storage's own schema refuses a URL it cannot read
+  }
 }

@@ -43,6 +43,9 @@ describe('parseRedisSpec', () => {
       sentinelPassword: 'spw',
     });
     expect(parseRedisSpec('redis://127.0.0.1:6379/2').connection).to.deep.equal({ url: 'redis://127.0.0.1:6379/2' });
+    // REDIS_PASSWORD for a URL without a password of its own; one with a password keeps it
+    expect(parseRedisSpec('redis://127.0.0.1:6379/2', { REDIS_PASSWORD: 'pw' }).connection).to.deep.equal({ url: 'redis://127.0.0.1:6379/2', redis: { password: 'pw' } });
+    expect(parseRedisSpec('redis://:own@127.0.0.1:6379/2', { REDIS_PASSWORD: 'pw' }).connection).to.deep.equal({ url: 'redis://:own@127.0.0.1:6379/2' });
   });
 
   it('refuses malformed specs without echoing them', () => {
