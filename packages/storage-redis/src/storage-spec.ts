@@ -87,8 +87,9 @@ export function parseRedisSpec(spec: string, env: RedisSpecEnv = {}): RedisSpec 
   };
 }
 
+/** The servers as `host:port`, sorted, each once: the same nodes in any order and with repeats name the same deployment. */
 function describe(nodes: Array<{ host: string; port: number }>): string[] {
-  return nodes.map((n) => (n.host.includes(':') ? `[${n.host}]:${n.port}` : `${n.host}:${n.port}`)).sort();
+  return [...new Set(nodes.map((n) => (n.host.includes(':') ? `[${n.host}]:${n.port}` : `${n.host}:${n.port}`)))].sort();
 }
 
 function urlHasPassword(spec: string): boolean {

@@ -43,6 +43,8 @@ describe('parseRedisSpec', () => {
       sentinelPassword: 'spw',
     });
     expect(parseRedisSpec('redis://127.0.0.1:6379/2').connection).to.deep.equal({ url: 'redis://127.0.0.1:6379/2' });
+    // the same nodes in any order, repeated or not, are the same servers (and so the same derived deployment)
+    expect(parseRedisSpec('redis+cluster://b:7001,a:7000,b:7001').servers).to.deep.equal(parseRedisSpec('redis+cluster://a:7000,b:7001').servers);
     // REDIS_PASSWORD for a URL without a password of its own; one with a password keeps it
     expect(parseRedisSpec('redis://127.0.0.1:6379/2', { REDIS_PASSWORD: 'pw' }).connection).to.deep.equal({ url: 'redis://127.0.0.1:6379/2', redis: { password: 'pw' } });
     expect(parseRedisSpec('redis://:own@127.0.0.1:6379/2', { REDIS_PASSWORD: 'pw' }).connection).to.deep.equal({ url: 'redis://:own@127.0.0.1:6379/2' });
