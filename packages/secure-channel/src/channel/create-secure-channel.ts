@@ -1,14 +1,14 @@
 import { toRoute, type Address, type Message, type Node, type Route } from '@tessera/core';
-import { HandshakeMessageRejectedError, UntrustedPeerError } from '../errors.js';
+import { UntrustedPeerError } from '../errors.js';
 import type { Peer } from '../handshake/peer.js';
 import { InitiatorHandshake } from '../handshake/xx-handshake.js';
 import type { Signer } from '../identity/signer.js';
-import { MAX_MESSAGE_LENGTH } from '../noise/handshake-state.js';
 import type { TrustPolicy } from '../trust/trust-policy.js';
 import { HandshakeFailedError } from '../errors.js';
 import { HandshakeTimeoutError, HandshakeUnreachableError } from '../channel-errors.js';
 import { AdmissionCheck } from './admission-check.js';
 import { freshAddress } from './channel-address.js';
+import { readHandshakeMessage } from './read-handshake-message.js';
 import { ChannelDrops } from './channel-drops.js';
 import { ChannelEnd } from './channel-end.js';
 import { partyFor } from './party-cache.js';
@@ -68,19 +68,14 @@ export async function createSecureChannel(node: Node, route: Route | Address | s
       // the responder sends nothing between message 2 and our message 3
       const handshaking = initiator;
       if (state !== 'waiting' || handshaking === undefined) return true;
-      if (msg.payload.length > MAX_MESSAGE_LENGTH) {
-        fail(new HandshakeFailedError('message 2 is larger than 65,535 bytes'));
-        return true;
-      }
-      let peer: Peer;
+      let peer: Peer | undefined;
       try {
-        peer = handshaking.read(msg.payload);
+        peer = readHandshakeMessage((m) => handshaking.read(m), msg.payload, drops);
       } catch (err) {
-        // a forgery (it does not authenticate) is dropped and the genuine message 2 still counts
-        if (err instanceof HandshakeMessageRejectedError) drops.add('tampered');
-        else fail(err instanceof Error ? err : new HandshakeFailedError(String(err)));
+        fail(err instanceof Error ? err : new HandshakeFailedError(String(err)));
         return true;
       }
+      if (peer === undefined) return true; // a forgery: the genuine message 2 still counts
       state = 'finishing';
       handshaking.accept(peer).then(
         (message3) => {

@@ -3,10 +3,11 @@ import { ResponderHandshake } from '../handshake/xx-handshake.js';
 import type { Signer } from '../identity/signer.js';
 import { MAX_MESSAGE_LENGTH } from '../noise/handshake-state.js';
 import type { TrustPolicy } from '../trust/trust-policy.js';
-import { HandshakeMessageRejectedError, UntrustedPeerError } from '../errors.js';
+import { UntrustedPeerError } from '../errors.js';
 import type { Peer } from '../handshake/peer.js';
 import { AdmissionCheck } from './admission-check.js';
 import { freshAddress } from './channel-address.js';
+import { readHandshakeMessage } from './read-handshake-message.js';
 import { ChannelDrops, type ChannelDropReason } from './channel-drops.js';
 import { ChannelEnd } from './channel-end.js';
 import { partyFor } from './party-cache.js';
@@ -152,19 +153,14 @@ export async function startSecureChannelListener(node: Node, options: SecureChan
       }
       const handshaking = responder;
       if (state !== 'waiting' || handshaking === undefined) return true;
-      if (msg.payload.length > MAX_MESSAGE_LENGTH) {
+      let peer: Peer | undefined;
+      try {
+        peer = readHandshakeMessage((m) => handshaking.read(m), msg.payload, drops);
+      } catch {
         abort('handshake_failed');
         return true;
       }
-      let peer: Peer;
-      try {
-        peer = handshaking.read(msg.payload);
-      } catch (err) {
-        // a forgery (it does not authenticate) is dropped and the genuine message 3 still counts
-        if (err instanceof HandshakeMessageRejectedError) drops.add('tampered');
-        else abort('handshake_failed');
-        return true;
-      }
+      if (peer === undefined) return true; // a forgery: the genuine message 3 still counts
       state = 'finishing';
       handshaking.admit(peer).then(
         (established) => {
