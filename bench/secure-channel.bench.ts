@@ -5,48 +5,17 @@
 // channel vs plain routing to the same worker over the same connection, between two nodes
 // in this process, at 64 B and 4 KiB, with and without batching, paced by the same window
 // of messages in flight.
-import { type Context, echoWorker, local, Node, route, silentLogger } from '@tessera/core';
+import { echoWorker, local, Node, route, silentLogger } from '@tessera/core';
 import { createSecureChannel, Ed25519Identity, type SecureChannel, startSecureChannelListener, trustFunction } from '@tessera/secure-channel';
 import { WebSocketTransport } from '@tessera/transport-ws';
 import { secureNodeProcess } from './child-processes.js';
+import { Counter, paced } from './paced.js';
 import { median, REPEATS, report } from './report.js';
 
 const anyone = trustFunction(() => true);
 const HANDSHAKES = 1_000;
 const IN_FLIGHT = 50;
 const WINDOW = 1_000;
-
-class Counter {
-  count = 0;
-  private target = Infinity;
-  private wake: (() => void) | undefined;
-  readonly worker = (_ctx: Context): void => {
-    if (++this.count >= this.target && this.wake !== undefined) {
-      const w = this.wake;
-      this.wake = undefined;
-      this.target = Infinity;
-      w();
-    }
-  };
-  reach(n: number): Promise<void> {
-    if (this.count >= n) return Promise.resolve();
-    this.target = n;
-    return new Promise((resolve) => (this.wake = resolve));
-  }
-}
-
-async function paced(total: number, counter: Counter, sendOne: () => void): Promise<number> {
-  const start = counter.count;
-  const t0 = performance.now();
-  for (let sent = 0; sent < total; ) {
-    const burst = Math.min(WINDOW / 2, total - sent);
-    for (let i = 0; i < burst; i++) sendOne();
-    sent += burst;
-    await counter.reach(start + sent - WINDOW / 2);
-  }
-  await counter.reach(start + total);
-  return (total / (performance.now() - t0)) * 1000;
-}
 
 async function inFlight(total: number, one: () => Promise<unknown>): Promise<number> {
   const t0 = performance.now();
@@ -63,7 +32,7 @@ const responder = new Node({ logger: silentLogger });
 const rt = new WebSocketTransport(responder);
 await responder.startWorker('echo', echoWorker);
 const counter = new Counter();
-await responder.startWorker('count', counter.worker);
+await responder.startWorker('count', () => counter.hit());
 const listener = await startSecureChannelListener(responder, { identity: Ed25519Identity.generate(), trust: anyone, maxChannels: 100_000 });
 const { port } = await rt.listen({ host: '127.0.0.1', port: 0 });
 const initiator = new Node({ logger: silentLogger });
@@ -106,8 +75,8 @@ for (const size of [64, 4096]) {
     const secured: number[] = [];
     const routed: number[] = [];
     for (let r = 0; r < REPEATS; r++) {
-      secured.push(await paced(total, counter, () => initiator.send(through, payload)));
-      routed.push(await paced(total, counter, () => initiator.send(toCount, payload)));
+      secured.push(await paced(total, WINDOW, counter, () => initiator.send(through, payload)));
+      routed.push(await paced(total, WINDOW, counter, () => initiator.send(toCount, payload)));
     }
     channel.close();
     report({

@@ -7,57 +7,8 @@
 import { Node, route, silentLogger } from '@tessera/core';
 import { WebSocketTransport } from '@tessera/transport-ws';
 import WebSocket, { WebSocketServer } from 'ws';
+import { Counter, paced } from './paced.js';
 import { median, REPEATS, report } from './report.js';
-
-/** A run that gets no message through for this long has lost some. */
-const STALL_MS = 20_000;
-
-/** Counts arrivals; `reach(n)` resolves once n have arrived. */
-class Counter {
-  count = 0;
-  private target = Infinity;
-  private wake: (() => void) | undefined;
-  hit(): void {
-    if (++this.count >= this.target && this.wake !== undefined) {
-      const w = this.wake;
-      this.wake = undefined;
-      this.target = Infinity;
-      w();
-    }
-  }
-  reach(n: number): Promise<void> {
-    if (this.count >= n) return Promise.resolve();
-    this.target = n;
-    return new Promise((resolve, reject) => {
-      let seen = this.count;
-      const watch = setInterval(() => {
-        if (this.count !== seen) seen = this.count;
-        else {
-          clearInterval(watch);
-          reject(new Error(`stalled at ${this.count} of ${n} messages: some were dropped`));
-        }
-      }, STALL_MS);
-      this.wake = () => {
-        clearInterval(watch);
-        resolve();
-      };
-    });
-  }
-}
-
-/** Sends `total` messages keeping at most `window` unacknowledged; returns messages/s. */
-async function paced(total: number, window: number, counter: Counter, sendOne: () => void): Promise<number> {
-  const start = counter.count;
-  const t0 = performance.now();
-  for (let sent = 0; sent < total; ) {
-    const burst = Math.min(window / 2, total - sent);
-    for (let i = 0; i < burst; i++) sendOne();
-    sent += burst;
-    await counter.reach(start + sent - window / 2);
-  }
-  await counter.reach(start + total);
-  return (total / (performance.now() - t0)) * 1000;
-}
 
 async function rawWs(size: number, total: number, window: number): Promise<number> {
   const server = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
