@@ -6,60 +6,19 @@
 // connections (the test reads every byte on them).
 import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fromUtf8, local, Node, route, type Route, silentLogger, WS } from '@tessera/core';
 import { createSecureChannel, Ed25519Identity, saveIdentity, trustIdentifiers } from '@tessera/secure-channel';
-import { freePort, waitUntil } from '@tessera/testing';
+import { freePort, startTcpProxy, type TcpProxy, waitUntil } from '@tessera/testing';
 import { WebSocketTransport } from '@tessera/transport-ws';
 import { createIdentity, createToken, type Running, start, waitForOutput } from './cli-helpers.js';
-
-/** A TCP proxy to `port` that keeps every byte it passed, and can cut its connections. */
-class Proxy {
-  readonly bytes: Buffer[] = [];
-  private readonly sockets = new Set<Socket>();
-  private server: Server | undefined;
-  port = 0;
-
-  async start(port: number): Promise<this> {
-    this.server = createServer((inbound) => {
-      const outbound = connect(port, '127.0.0.1');
-      for (const s of [inbound, outbound]) {
-        this.sockets.add(s);
-        s.on('data', (chunk: Buffer) => this.bytes.push(chunk));
-        s.on('close', () => this.sockets.delete(s));
-        s.on('error', () => s.destroy());
-      }
-      inbound.pipe(outbound).pipe(inbound);
-      inbound.on('close', () => outbound.destroy());
-      outbound.on('close', () => inbound.destroy());
-    });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this.port = (this.server.address() as { port: number }).port;
-    return this;
-  }
-
-  cut(): void {
-    for (const s of this.sockets) s.destroy();
-  }
-
-  /** Whether `needle` appears in what passed (a chunk, or across two). */
-  saw(needle: string): boolean {
-    return Buffer.concat(this.bytes).includes(Buffer.from(needle));
-  }
-
-  close(): void {
-    this.cut();
-    this.server?.close();
-  }
-}
 
 describe('tessera relay create (child processes)', function () {
   this.timeout(120_000);
   let dir: string;
   const running: Running[] = [];
-  const proxies: Proxy[] = [];
+  const proxies: TcpProxy[] = [];
   const nodes: Node[] = [];
 
   beforeEach(() => {
@@ -78,8 +37,8 @@ describe('tessera relay create (child processes)', function () {
     return r;
   }
 
-  async function proxy(port: number): Promise<Proxy> {
-    const p = await new Proxy().start(port);
+  async function proxy(port: number): Promise<TcpProxy> {
+    const p = await startTcpProxy(port);
     proxies.push(p);
     return p;
   }

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { connect, createServer, type Server, type Socket } from 'node:net';
 import { Authority, memoryMemberStore } from '@tessera/authority';
+import { startTcpProxy, type TcpProxy } from '@tessera/testing';
 import { type Clock, echoWorker, fromUtf8, local, type Message, route, type Route, WS } from '@tessera/core';
 import { createRelay, RelayService, type RelayServiceOptions, type Relay } from '@tessera/relay';
 import { createSecureChannel, Ed25519Identity, identifierOf, startSecureChannelListener, throughSecureChannel } from '@tessera/secure-channel';
@@ -32,24 +32,6 @@ async function startTestHub(port = 0, options: Partial<RelayServiceOptions> = {}
   return { ...hub, authority, service, port: listener.port, routed };
 }
 
-/** A TCP proxy in front of the hub, so a test can cut the device's connection. */
-async function proxyTo(port: number): Promise<{ port: number; cut(): void; server: Server }> {
-  const sockets = new Set<Socket>();
-  const server = createServer((inbound) => {
-    const outbound = connect(port, '127.0.0.1');
-    for (const s of [inbound, outbound]) {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-      s.on('error', () => s.destroy());
-    }
-    inbound.pipe(outbound).pipe(inbound);
-    inbound.on('close', () => outbound.destroy());
-    outbound.on('close', () => inbound.destroy());
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { port: (server.address() as { port: number }).port, cut: () => sockets.forEach((s) => s.destroy()), server };
-}
-
 /** Resolves at the n-th `registered` from now. */
 function nthRegistered(relay: Relay, n: number): Promise<void> {
   let seen = 0;
@@ -64,7 +46,7 @@ function nthRegistered(relay: Relay, n: number): Promise<void> {
 }
 
 const relays: Relay[] = [];
-const servers: Server[] = [];
+const proxies: TcpProxy[] = [];
 
 async function device(hubPort: number, hub: Hub, name: string, identity = Ed25519Identity.generate()): Promise<{ d: TestNode; relay: Relay }> {
   const d = makeNode(`device-${name}`, { ws: { forwarding: false } });
@@ -86,14 +68,14 @@ describe('relays (forwarders at the hub)', function () {
   this.timeout(30_000);
   afterEach(async () => {
     await Promise.all(relays.splice(0).map((r) => r.close()));
-    for (const s of servers.splice(0)) s.close();
+    for (const p of proxies.splice(0)) p.close();
     await stopAll();
   });
 
   it('reaches a device’s echo through the relay, and again after the device’s connection dropped and came back', async () => {
     const hub = await startTestHub();
-    const proxy = await proxyTo(hub.port);
-    servers.push(proxy.server);
+    const proxy = await startTcpProxy(hub.port);
+    proxies.push(proxy);
     const { relay } = await device(proxy.port, hub, 'pump-7');
     await relay.registered();
 

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { createServer, connect, type Socket } from 'node:net';
+import { startTcpProxy } from '@tessera/testing';
 import { echoWorker, fromUtf8, local, type Message, route, WS } from '@tessera/core';
 import { createSecureChannel, identifierOf, startSecureChannelListener } from '@tessera/secure-channel';
 import type { ConnectionStatus, WebSocketTransport } from '@tessera/transport-ws';
@@ -93,20 +93,8 @@ describe('secure channels through hops and reconnects (docs/protocol.md §5)', f
     const rPort = (await r.transport.listen()).port;
 
     // a TCP proxy in between, so the test can cut the initiator's connection
-    const sockets = new Set<Socket>();
-    const proxy = createServer((inbound) => {
-      const outbound = connect(rPort, '127.0.0.1');
-      for (const s of [inbound, outbound]) {
-        sockets.add(s);
-        s.on('close', () => sockets.delete(s));
-        s.on('error', () => s.destroy());
-      }
-      inbound.pipe(outbound).pipe(inbound);
-      inbound.on('close', () => outbound.destroy());
-      outbound.on('close', () => inbound.destroy());
-    });
-    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-    const proxyPort = (proxy.address() as { port: number }).port;
+    const proxy = await startTcpProxy(rPort);
+    const proxyPort = proxy.port;
 
     try {
       const i = makeNode('initiator', { ws: { reconnect: { initialDelay: 20, maxDelay: 100 } } });
@@ -115,14 +103,13 @@ describe('secure channels through hops and reconnects (docs/protocol.md §5)', f
       const firstConnection = r.transport.connections()[0]!.name;
 
       const reconnected = nextStatus(i.transport, 'connected');
-      for (const s of sockets) s.destroy();
+      proxy.cut();
       await reconnected;
 
       expect(fromUtf8((await i.node.request([channel.address, local('echo')], 'after')).payload)).to.equal('after');
       expect(r.transport.connections().map((c) => c.name)).to.not.include(firstConnection);
       expect(listener.stats().channels).to.equal(1);
     } finally {
-      for (const s of sockets) s.destroy();
       proxy.close();
     }
   });

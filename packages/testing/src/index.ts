@@ -8,3 +8,4 @@ export { rejection, waitUntil } from './wait.js';
 export { startRedisCluster, type RedisCluster, type RedisClusterOptions } from './redis-cluster.js';
 export { startRedisSentinel, type RedisSentinel, type RedisSentinelOptions } from './redis-sentinel.js';
 export { skipWithoutRedis } from './skip-without-redis.js';
+export { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
