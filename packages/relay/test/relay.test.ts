@@ -45,6 +45,18 @@ function nthRegistered(relay: Relay, n: number): Promise<void> {
   });
 }
 
+/** A node enrolled at the hub (no attributes) with a channel to it: `ask` sends JSON and reads the answer; `create` asks the relay service for a name. */
+async function enrolledPeer(hub: Hub) {
+  const peer = makeNode('peer');
+  const ws = route({ type: WS, value: `127.0.0.1:${hub.port}` });
+  const ask = async (to: Route, body: object) => JSON.parse(fromUtf8((await peer.node.request(to, JSON.stringify(body))).payload)) as Record<string, string>;
+  const { token } = await hub.authority.createToken({ attributes: {} });
+  const channel = await createSecureChannel(peer.node, [...ws, local('secure_channel')], { identity: peer.identity, trust: anyone });
+  expect(await ask([channel.address, local('authority')], { action: 'enroll', token })).to.include({ result: 'success' });
+  const create = (name: string) => ask([channel.address, local('relay')], { action: 'create', name });
+  return { peer, ws, ask, channel, create };
+}
+
 const relays: Relay[] = [];
 const proxies: TcpProxy[] = [];
 
@@ -225,13 +237,7 @@ describe('relays (forwarders at the hub)', function () {
   it('lets a ticket wait ticketTtl for its attach, no longer; bounds names per identity; ends a removed member’s relays', async () => {
     const { clock, tick } = fakeClock();
     const hub = await startTestHub(0, { maxPerIdentity: 2, ticketTtl: 1_000 }, clock);
-    const peer = makeNode('peer');
-    const ws = route({ type: WS, value: `127.0.0.1:${hub.port}` });
-    const ask = async (to: Route, body: object) => JSON.parse(fromUtf8((await peer.node.request(to, JSON.stringify(body))).payload)) as Record<string, string>;
-    const { token } = await hub.authority.createToken({ attributes: {} });
-    const channel = await createSecureChannel(peer.node, [...ws, local('secure_channel')], { identity: peer.identity, trust: anyone });
-    expect(await ask([channel.address, local('authority')], { action: 'enroll', token })).to.include({ result: 'success' });
-    const create = (name: string) => ask([channel.address, local('relay')], { action: 'create', name });
+    const { peer, ws, ask, create } = await enrolledPeer(hub);
     const late = await create('a1');
     tick(1_000);
     expect(await ask([...ws, local('relay')], { action: 'attach', ticket: late['ticket'] })).to.include({ result: 'failure', code: 'not_allowed' });
@@ -250,13 +256,7 @@ describe('relays (forwarders at the hub)', function () {
   it('frees a name created and never attached once its ticket is gone, its forwarder too; echoes request_id on a bad request', async () => {
     const { clock, tick } = fakeClock();
     const hub = await startTestHub(0, { maxPerIdentity: 1, ticketTtl: 1_000 }, clock);
-    const peer = makeNode('peer');
-    const ws = route({ type: WS, value: `127.0.0.1:${hub.port}` });
-    const ask = async (to: Route, body: object) => JSON.parse(fromUtf8((await peer.node.request(to, JSON.stringify(body))).payload)) as Record<string, string>;
-    const { token } = await hub.authority.createToken({ attributes: {} });
-    const channel = await createSecureChannel(peer.node, [...ws, local('secure_channel')], { identity: peer.identity, trust: anyone });
-    expect(await ask([channel.address, local('authority')], { action: 'enroll', token })).to.include({ result: 'success' });
-    const create = (name: string) => ask([channel.address, local('relay')], { action: 'create', name });
+    const { ask, channel, create } = await enrolledPeer(hub);
     expect(await create('b1')).to.include({ result: 'success' });
     expect(await create('b2')).to.include({ result: 'failure', code: 'quota_exceeded' }); // b1 still waits for its attach
     tick(1_000);
