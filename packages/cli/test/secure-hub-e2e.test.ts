@@ -128,6 +128,23 @@ describe('a secure tessera hub end to end (child processes)', function () {
     ];
   }
 
+  /** A witness, an admin identity and a secure `tessera hub` on `storage`, with the hub's identifier from its start lines. */
+  async function secureHub(storage: string) {
+    const w = new Witness();
+    w.secret('the InfluxDB operator token', influx.token);
+    const admin = await createIdentity(dir, 'admin');
+    w.identityFile('the admin', admin.file);
+    const [port, metricsPort] = await Promise.all([freePort(), freePort()]);
+    const hubUrl = `ws://127.0.0.1:${port}`;
+    const env = { INFLUX_TOKEN: influx.token };
+    const args = hubArgs(port, storage, admin.identifier, metricsPort);
+    const hub = await launch(w, 'the hub', args, 'listening on', env);
+    const hubId = /identity: (I[0-9a-f]{64})/.exec(hub.stdout())?.[1];
+    expect(hubId, hub.stdout()).to.be.a('string');
+    w.identityFile('the hub', join(dir, 'hub.json'));
+    return { w, admin, port, metricsPort, hubUrl, env, args, hub, hubId: hubId! };
+  }
+
   function deviceArgs(hubUrl: string, hubId: string, deviceId: string, identity: string, extra: string[] = []): string[] {
     return [
       'device', '--hub', hubUrl, '--hub-identity', hubId, '--identity', identity, '--device-id', deviceId,
@@ -136,18 +153,10 @@ describe('a secure tessera hub end to end (child processes)', function () {
   }
 
   it('on memory storage with a snapshot file: enroll once, revoke, restart the device and the hub, remove the member; no secret printed', async () => {
-    const w = new Witness();
-    w.secret('the InfluxDB operator token', influx.token);
-    const admin = await createIdentity(dir, 'admin');
-    w.identityFile('the admin', admin.file);
-    const [port, metricsPort] = await Promise.all([freePort(), freePort()]);
-    const hubUrl = `ws://127.0.0.1:${port}`;
     const storage = `memory:${join(dir, 'leases.json')}`;
-    const env = { INFLUX_TOKEN: influx.token };
-    let hub = await launch(w, 'the hub', hubArgs(port, storage, admin.identifier, metricsPort), 'listening on', env);
-    const hubId = /identity: (I[0-9a-f]{64})/.exec(hub.stdout())?.[1];
-    expect(hubId, hub.stdout()).to.be.a('string');
-    w.identityFile('the hub', join(dir, 'hub.json'));
+    const started = await secureHub(storage);
+    const { w, admin, port, metricsPort, hubUrl, env, hubId } = started;
+    let hub = started.hub;
     const health = (await (await fetch(`http://127.0.0.1:${metricsPort}/health`)).json()) as { insecure: boolean; identity: string; warnings?: string[] };
     expect(health).to.include({ insecure: false, identity: hubId });
     expect((health.warnings ?? []).filter((x) => /insecure/.test(x))).to.deep.equal([]);
@@ -240,17 +249,9 @@ describe('a secure tessera hub end to end (child processes)', function () {
   it('on Redis: the hub killed and restarted, the enrolled device opens a new channel and writes on; no point lost, no secret printed', async function () {
     const redis = await ownRedis(this);
     try {
-      const w = new Witness();
-      w.secret('the InfluxDB operator token', influx.token);
-      const admin = await createIdentity(dir, 'admin');
-      w.identityFile('the admin', admin.file);
-      const [port, metricsPort] = await Promise.all([freePort(), freePort()]);
-      const hubUrl = `ws://127.0.0.1:${port}`;
-      const env = { INFLUX_TOKEN: influx.token };
-      const args = hubArgs(port, `${redis.url}/0`, admin.identifier, metricsPort);
-      let hub = await launch(w, 'the hub', args, 'listening on', env);
-      const hubId = /identity: (I[0-9a-f]{64})/.exec(hub.stdout())![1]!;
-      w.identityFile('the hub', join(dir, 'hub.json'));
+      const started = await secureHub(`${redis.url}/0`);
+      const { w, admin, hubUrl, env, args, hubId } = started;
+      let hub = started.hub;
       const { token } = await createToken(hubUrl, admin.file, { role: 'device' }, ['--uses', '1', '--hub-identity', hubId]);
       w.secret('the bootstrap token', token);
 
