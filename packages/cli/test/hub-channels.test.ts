@@ -1,6 +1,7 @@
 // What outsiders can hold at a secure hub, in this process on a fake clock:
 // strangers (non-members) within their budget and grace, quiet channels closed
-// after the idle timeout, credentials verified under the hub's key.
+// after the idle timeout, channels of one identity, credentials verified
+// under the hub's key.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -149,6 +150,19 @@ describe('a secure hub’s channels: strangers, idle channels, credentials', fun
     await waitUntil('the session to hear the close', () => quiet.hub === undefined);
     expect((await lease(quiet)).result).to.equal('success'); // a new handshake, not a timeout
     expect(listener.stats()).to.include({ channels: 1, accepted: 22 });
+  });
+
+  it('holds at most 64 channels of one identity: a member’s flood is refused beyond, counted, and another device still enrolls and gets a lease', async () => {
+    const admin = Ed25519Identity.generate();
+    const { h, toListener, listener } = await hub({}, { admin: [admin.identifier] });
+    const flooder = node();
+    for (let n = 0; n < 65; n++) await createSecureChannel(flooder, toListener, { identity: admin, trust: trustIdentifiers([h.secure!.identifier]) });
+    await waitUntil('the hub to refuse the 65th', () => listener.stats().dropped.identity_limit === 1);
+    expect(listener.stats()).to.include({ channels: 64, accepted: 64 });
+
+    const { token } = await h.secure!.authority.createToken({ attributes: { role: 'device' } });
+    expect((await lease(session(h, Ed25519Identity.generate(), token))).result).to.equal('success');
+    expect(listener.stats()).to.include({ channels: 65 });
   });
 
   it('refuses credentials that do not verify under the hub’s key, in the handshake and on the channel (kind 2)', async () => {

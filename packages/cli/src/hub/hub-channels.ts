@@ -6,8 +6,10 @@ import { StrangerGuard } from './stranger-guard.js';
 
 /** Bounds on a hub's secure channels. */
 export interface HubChannelLimits {
-  /** Channels held at once, members' and strangers' (the listener's bound). */
+  /** Channels held at once, members' and strangers' (the listener's bound), half-open handshakes included. */
   maxChannels: number;
+  /** Channels of one identity held at once: one member (or a thief of its identity file) cannot take them all. */
+  maxChannelsPerIdentity: number;
   /**
    * Milliseconds a channel may stay quiet before the hub closes it. A device
    * renews its lease and refreshes its credential well within this with the
@@ -23,6 +25,7 @@ export interface HubChannelLimits {
 /** What `tessera hub` uses. */
 export const HUB_CHANNEL_LIMITS: Readonly<HubChannelLimits> = Object.freeze({
   maxChannels: 10_000,
+  maxChannelsPerIdentity: 64,
   idleTimeout: 3_600_000,
   maxStrangers: 1_024,
   strangerGrace: 60_000,
@@ -55,6 +58,7 @@ export async function startHubChannels(
     identity: options.identity,
     trust: hubTrust(options.identity.publicKey),
     maxChannels: limits.maxChannels,
+    maxChannelsPerIdentity: limits.maxChannelsPerIdentity,
     idleTimeout: limits.idleTimeout,
     onChannel: strangers.watch,
   });
