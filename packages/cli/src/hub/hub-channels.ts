@@ -16,7 +16,7 @@ export interface HubChannelLimits {
    * default TTLs, and opens a new channel on its next request after a close.
    */
   idleTimeout: number;
-  /** Channels of peers that are not members, held at once. */
+  /** Channels of peers that are not members, held at once; a new one over the budget takes the place of the oldest. */
   maxStrangers: number;
   /** Milliseconds a stranger's channel stays open unless its peer enrolls meanwhile. */
   strangerGrace: number;

@@ -88,13 +88,14 @@ export function hubMetrics(
   if (secure !== undefined) {
     new Gauge({
       name: 'tessera_stranger_channels',
-      help: 'Secure channels of identities that are not members yet (each ends after its grace unless it enrolls), and counts since start: refused over the budget, ended at the grace, enrolled in time',
+      help: 'Secure channels of identities that are not members yet (each ends after its grace unless it enrolls), and counts since start: refused (a budget of 0), evicted (the oldest, for a newer one over the budget), ended at the grace, enrolled in time',
       labelNames: ['state'],
       registers: [registry],
       collect() {
         const s = secure.strangers.stats();
         this.set({ state: 'open' }, s.strangers);
         this.set({ state: 'refused' }, s.refused);
+        this.set({ state: 'evicted' }, s.evicted);
         this.set({ state: 'expired' }, s.expired);
         this.set({ state: 'enrolled' }, s.enrolled);
       },
