@@ -38,6 +38,10 @@ const { port } = await rt.listen({ host: '127.0.0.1', port: 0 });
 const initiator = new Node({ logger: silentLogger });
 new WebSocketTransport(initiator);
 const identity = Ed25519Identity.generate();
+// the handshakes come from many identities, as from many devices: a listener holds at most 64 channels of one
+// (maxChannelsPerIdentity) and refuses more after message 3; each identity's proof is signed once (partyFor)
+const devices = Array.from({ length: Math.ceil(HANDSHAKES / 50) }, () => Ed25519Identity.generate());
+let handshakesBegun = 0;
 const toListener = route(`3#127.0.0.1:${port}`, 'secure_channel');
 const toEcho = route(`3#127.0.0.1:${port}`, 'echo');
 await initiator.request(toEcho, 'warm up');
@@ -50,7 +54,9 @@ const handshakes: number[] = [];
 const plain: number[] = [];
 for (let r = 0; r < REPEATS; r++) {
   const opened: SecureChannel[] = [];
-  handshakes.push(await inFlight(HANDSHAKES, async () => opened.push(await createSecureChannel(initiator, toRemoteListener, { identity, trust: anyone }))));
+  handshakes.push(
+    await inFlight(HANDSHAKES, async () => opened.push(await createSecureChannel(initiator, toRemoteListener, { identity: devices[handshakesBegun++ % devices.length]!, trust: anyone }))),
+  );
   plain.push(await inFlight(HANDSHAKES, () => initiator.request(toRemoteEcho, 'x')));
   for (const c of opened) c.close();
 }

@@ -16,7 +16,8 @@ import {
 import { failureOf } from './failure.js';
 import { InFlight } from './in-flight.js';
 import { grantsAdmin, type Member, type Membership } from './member.js';
-import type { MemberStore, Redemption } from './member-store.js';
+import type { MemberStore, Redemption, RefusalReason } from './member-store.js';
+import { RefusalLog } from './refusal-log.js';
 
 export interface AuthorityOptions {
   store: MemberStore;
@@ -32,6 +33,11 @@ export interface AuthorityOptions {
   callerConcurrency?: number;
   /** Requests in flight over all identities; one more is answered unavailable (default 1,024). */
   concurrency?: number;
+  /**
+   * Milliseconds between the log's summary lines of refused enrollments (default 60,000): the first refusal
+   * of each reason is logged at once, those that follow are counted and summed up at most once per interval.
+   */
+  refusalLogInterval?: number;
   clock?: Clock;
   /** Default: the node's logger once the worker runs. */
   logger?: Logger;
@@ -63,6 +69,7 @@ const OptionsSchema = z.object({
   tokenTtl: z.number().int().positive().max(30 * 24 * 3_600_000).default(600_000),
   callerConcurrency: z.number().int().positive().default(8),
   concurrency: z.number().int().positive().default(1024),
+  refusalLogInterval: z.number().int().positive().default(60_000),
 });
 
 const ENROLL_REFUSED = 'the token is expired, used up or unknown, or this identity is already a member';
@@ -84,6 +91,7 @@ export class Authority extends EventEmitter<AuthorityEvents> implements Worker {
   private logger: Logger;
   private readonly loggerGiven: boolean;
   private readonly inFlight: InFlight;
+  private readonly refusals: RefusalLog;
 
   constructor(options: AuthorityOptions) {
     super();
@@ -92,6 +100,7 @@ export class Authority extends EventEmitter<AuthorityEvents> implements Worker {
       tokenTtl: options.tokenTtl,
       callerConcurrency: options.callerConcurrency,
       concurrency: options.concurrency,
+      refusalLogInterval: options.refusalLogInterval,
     });
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
@@ -109,6 +118,7 @@ export class Authority extends EventEmitter<AuthorityEvents> implements Worker {
     this.logger = options.logger ?? silentLogger;
     this.inFlight = new InFlight({ perCaller: parsed.data.callerConcurrency, total: parsed.data.concurrency });
     this.loggerGiven = options.logger !== undefined;
+    this.refusals = new RefusalLog({ logger: () => this.logger, clock: this.clock, interval: parsed.data.refusalLogInterval });
   }
 
   async initialize(ctx: Context): Promise<void> {
@@ -144,11 +154,17 @@ export class Authority extends EventEmitter<AuthorityEvents> implements Worker {
 
   async shutdown(): Promise<void> {
     await this.inFlight.idle();
+    this.refusals.flush();
   }
 
   /** Requests in flight now, and identities with any. */
   stats(): { running: number; callers: number } {
     return this.inFlight.stats();
+  }
+
+  /** Enrollments refused since start, by reason (the answer never says which; the log and /metrics do). */
+  enrollRefusals(): Record<RefusalReason, number> {
+    return this.refusals.counts();
   }
 
   /**
@@ -229,10 +245,8 @@ export class Authority extends EventEmitter<AuthorityEvents> implements Worker {
     const hash = tokenHash(token);
     const redemption: Redemption = hash === undefined ? { ok: false, reason: 'unknown' } : await this.store.redeem(hash, caller, this.clock.now());
     if (!redemption.ok) {
-      // the log says why (an operator must hear of a full store); the answer does not, whatever the reason
-      const fields = { reference: redemption.reference ?? presentedReference(token), identifier: caller, reason: redemption.reason };
-      if (redemption.reason === 'full') this.logger.warn(fields, 'enrollment refused: the member store is full; remove members or raise maxMembers');
-      else this.logger.info(fields, 'enrollment refused');
+      // the log says why (an operator must hear of a full store), a flood of them in a line a minute; the answer does not, whatever the reason
+      this.refusals.refused({ reference: redemption.reference ?? presentedReference(token), identifier: caller, reason: redemption.reason });
       throw new AuthorityNotAllowedError(ENROLL_REFUSED);
     }
     const { member, reference } = redemption;

@@ -99,11 +99,14 @@ for (const kind of stores) {
       answers.push(await member.ask({ action: 'enroll', token: valid.token }));
       for (const answer of answers) expect(answer).to.deep.equal(answers[0]);
       expect(answers[0]).to.include(REFUSED);
-      // the log alone says why, by the token's reference
+      // the log alone says why, by the token's reference: the first of each reason at once, the others counted in a line a minute later
       const refusals = hub.logs.filter((l) => l.includes('enrollment refused')).map((l) => JSON.parse(l) as { reason: string; reference: string });
-      expect(refusals.map((r) => r.reason)).to.deep.equal(['expired', 'unknown', 'unknown', 'unknown', 'unknown', 'full', 'already_member']);
+      expect(refusals.map((r) => r.reason)).to.deep.equal(['expired', 'unknown', 'full', 'already_member']);
       expect(refusals.at(-2)!.reference).to.equal(valid.reference);
       expect(refusals.at(-1)!.reference).to.equal(valid.reference);
+      hub.tick(60_000);
+      expect(JSON.parse(hub.logs.at(-1)!)).to.deep.include({ msg: 'enrollment refusals not logged one by one, by reason', refused: { unknown: 3 } });
+      expect(hub.authority.enrollRefusals()).to.deep.equal({ unknown: 4, expired: 1, used_up: 0, already_member: 1, full: 1 });
     });
 
     it('a token of uses=3 enrolls exactly three identities', async () => {
@@ -304,6 +307,41 @@ describe('Authority', function () {
     const party = await TestDevice.create(hub).channel();
     expect(await party.ask({ action: 'credential' })).to.deep.equal({ result: 'failure', code: 'internal', message: "internal error: the authority failed; the hub's log says why" });
     expect(hub.logs.join('\n')).to.include('wrong password');
+  });
+
+  it('logs a flood of refused enrollments as the first of each reason at once, then one line per minute with counts; counts every one by reason', async () => {
+    const hub = await startHub(memoryMemberStore());
+    const expired = await Promise.all([1, 2, 3, 4, 5].map(() => hub.authority.createToken({ attributes: {}, ttl: 1_000 })));
+    hub.tick(1_000);
+    const device = TestDevice.create(hub);
+    const refusalLines = () => hub.logs.filter((l) => l.includes('enrollment refus')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const flood = await device.channel(Ed25519Identity.generate());
+    for (let n = 0; n < 50; n++) await flood.ask({ action: 'enroll', token: newBootstrapToken() });
+    for (const { token } of expired) await flood.ask({ action: 'enroll', token });
+    expect(refusalLines().map((l) => [l['msg'], l['reason']])).to.deep.equal([
+      ['enrollment refused', 'unknown'],
+      ['enrollment refused', 'expired'],
+    ]);
+    expect(refusalLines()[1]).to.include({ reference: expired[0]!.reference });
+    expect(hub.authority.enrollRefusals()).to.include({ unknown: 50, expired: 5, used_up: 0 });
+
+    hub.tick(59_999);
+    expect(refusalLines()).to.have.length(2);
+    hub.tick(1);
+    expect(refusalLines()).to.have.length(3);
+    expect(refusalLines()[2]).to.deep.include({ level: 'info', refused: { unknown: 49, expired: 4 } });
+    // the flood goes on: one more line a minute later, with what came meanwhile
+    for (let n = 0; n < 10; n++) await flood.ask({ action: 'enroll', token: newBootstrapToken() });
+    hub.tick(60_000);
+    expect(refusalLines()).to.have.length(4);
+    expect(refusalLines()[3]).to.deep.include({ refused: { unknown: 10 } });
+    // a quiet minute ends the summary: the next refusal is logged at once
+    hub.tick(60_000);
+    expect(refusalLines()).to.have.length(4);
+    await flood.ask({ action: 'enroll', token: newBootstrapToken() });
+    expect(refusalLines().at(-1)).to.include({ msg: 'enrollment refused', reason: 'unknown' });
+    expect(hub.authority.enrollRefusals()).to.include({ unknown: 61, expired: 5 });
+    for (const { token } of expired) expect(hub.logs.join('\n')).not.to.include(token);
   });
 
   it('checks its options and createToken checks what it is asked for', async () => {

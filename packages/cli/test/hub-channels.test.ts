@@ -1,6 +1,7 @@
 // What outsiders can hold at a secure hub, in this process on a fake clock:
 // strangers (non-members) within their budget and grace, quiet channels closed
-// after the idle timeout, credentials verified under the hub's key.
+// after the idle timeout, channels of one identity, credentials verified
+// under the hub's key.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -62,7 +63,7 @@ describe('a secure hub’s channels: strangers, idle channels, credentials', fun
     return JSON.parse(fromUtf8((await s.request('token_lease', CREATE)).payload)) as { result: string; lease?: { value: string } };
   }
 
-  it('a stranger’s flood holds at most its budget: a member still opens a channel and gets a lease, and the strangers are gone after 60 s', async () => {
+  it('a stranger’s flood holds at most its budget (each new one over it pushes out the oldest): a member still opens a channel and gets a lease, and the strangers are gone after 60 s', async () => {
     const { h, tick, toListener, guard, listener } = await hub({ maxChannels: 50, maxStrangers: 10 });
     const device = Ed25519Identity.generate();
     const { token } = await h.secure!.authority.createToken({ attributes: { role: 'device' } });
@@ -76,10 +77,10 @@ describe('a secure hub’s channels: strangers, idle channels, credentials', fun
     const stranger = Ed25519Identity.generate();
     const flood: SecureChannel[] = [];
     for (let n = 0; n < 60; n++) flood.push(await createSecureChannel(flooder, toListener, { identity: stranger, trust: trustIdentifiers([h.secure!.identifier]) }));
-    await waitUntil('the hub to judge every stranger channel', () => guard.stats().strangers + guard.stats().refused === 60);
-    expect(guard.stats()).to.include({ strangers: 10, refused: 50 });
+    await waitUntil('the hub to judge every stranger channel', () => guard.stats().strangers + guard.stats().evicted === 60);
+    expect(guard.stats()).to.include({ strangers: 10, evicted: 50 });
     expect(listener.stats().channels).to.equal(10);
-    await waitUntil('the refused strangers to hear the close', () => flood.filter((c) => !c.isOpen).length === 50);
+    await waitUntil('the pushed-out strangers to hear the close', () => flood.filter((c) => !c.isOpen).length === 50);
 
     const member = session(h, device);
     const answer = await lease(member);
@@ -97,6 +98,32 @@ describe('a secure hub’s channels: strangers, idle channels, credentials', fun
     expect(guard.stats()).to.include({ strangers: 0 });
     expect(listener.channels().map((c) => c.identifier)).to.deep.equal([device.identifier]);
     expect((await lease(member)).result).to.equal('success');
+  });
+
+  it('a flood of fresh identities cannot keep a newcomer from enrolling: each new stranger over the budget pushes out the oldest, counted in /metrics', async () => {
+    const { h, toListener, guard } = await hub({ maxStrangers: 10 }, { metrics: '127.0.0.1:0' });
+    const flooder = node();
+    const flood: SecureChannel[] = [];
+    const stranger = async () => void flood.push(await createSecureChannel(flooder, toListener, { identity: Ed25519Identity.generate(), trust: trustIdentifiers([h.secure!.identifier]) }));
+    for (let n = 0; n < 10; n++) await stranger();
+    await waitUntil('the strangers’ budget to be full', () => guard.stats().strangers === 10);
+
+    const { token } = await h.secure!.authority.createToken({ attributes: { role: 'device' } });
+    const newcomer = session(h, Ed25519Identity.generate(), token);
+    expect((await lease(newcomer)).result).to.equal('success');
+    await flood[0]!.closed; // the oldest stranger gave its place, and heard the close
+    expect(flood.slice(1).every((c) => c.isOpen)).to.equal(true);
+    expect(guard.stats()).to.include({ strangers: 9, evicted: 1, enrolled: 1 });
+
+    // the flood goes on: the newcomer is a member now, not the strangers' business
+    for (let n = 0; n < 10; n++) await stranger();
+    await waitUntil('the hub to judge every new stranger', () => guard.stats().evicted === 10);
+    expect(guard.stats()).to.include({ strangers: 10, refused: 0 });
+    const accepted = h.secure!.channels.stats().accepted;
+    expect((await lease(newcomer)).result).to.equal('success');
+    expect(h.secure!.channels.stats().accepted).to.equal(accepted); // on the channel it enrolled on
+    const metrics = await (await fetch(`${h.metricsUrl!}/metrics`)).text();
+    expect(metrics).to.include('tessera_stranger_channels{state="evicted"} 10');
   });
 
   it('keeps the channel of a stranger that enrolled within its grace, and closes one that did not', async () => {
@@ -149,6 +176,19 @@ describe('a secure hub’s channels: strangers, idle channels, credentials', fun
     await waitUntil('the session to hear the close', () => quiet.hub === undefined);
     expect((await lease(quiet)).result).to.equal('success'); // a new handshake, not a timeout
     expect(listener.stats()).to.include({ channels: 1, accepted: 22 });
+  });
+
+  it('holds at most 64 channels of one identity: a member’s flood is refused beyond, counted, and another device still enrolls and gets a lease', async () => {
+    const admin = Ed25519Identity.generate();
+    const { h, toListener, listener } = await hub({}, { admin: [admin.identifier] });
+    const flooder = node();
+    for (let n = 0; n < 65; n++) await createSecureChannel(flooder, toListener, { identity: admin, trust: trustIdentifiers([h.secure!.identifier]) });
+    await waitUntil('the hub to refuse the 65th', () => listener.stats().dropped.identity_limit === 1);
+    expect(listener.stats()).to.include({ channels: 64, accepted: 64 });
+
+    const { token } = await h.secure!.authority.createToken({ attributes: { role: 'device' } });
+    expect((await lease(session(h, Ed25519Identity.generate(), token))).result).to.equal('success');
+    expect(listener.stats()).to.include({ channels: 65 });
   });
 
   it('refuses credentials that do not verify under the hub’s key, in the handshake and on the channel (kind 2)', async () => {

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
+import { newBootstrapToken } from '@tessera/authority';
 import { fromUtf8, Node, route, silentLogger } from '@tessera/core';
 import { createSecureChannel, Ed25519Identity, type SecureChannel, trustIdentifiers } from '@tessera/secure-channel';
 import { waitUntil, writeStatus } from '@tessera/testing';
@@ -114,6 +115,15 @@ describe('a secure hub (the default): identity, authority, channels, policies', 
     await device.channel.closed; // the hub closed its channel
     const again = await member(h, device.identity); // a new channel: the identity is no member any more
     expect((await again.ask('token_lease', { action: 'list' })).code).to.equal('not_allowed');
+  });
+
+  it('counts refused enrollments by reason in /metrics (tessera_enroll_refused_total)', async () => {
+    const h = await hub();
+    const stranger = await member(h);
+    for (let n = 0; n < 3; n++) expect((await stranger.ask('authority', { action: 'enroll', token: newBootstrapToken() })).code).to.equal('not_allowed');
+    const metrics = await (await fetch(`${h.metricsUrl}/metrics`)).text();
+    expect(metrics).to.match(/^tessera_enroll_refused_total\{reason="unknown"\} 3$/m);
+    expect(metrics).to.match(/^tessera_enroll_refused_total\{reason="full"\} 0$/m);
   });
 
   it('gives each member what the first policy of the config file matching its attributes says', async () => {

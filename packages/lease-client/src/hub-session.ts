@@ -3,6 +3,7 @@ import { type Clock, ClosedError, describeError, formatRoute, LOCAL, local, type
 import { createSecureChannel, identifierOf, isIdentifier, type SecureChannel, type Signer, trustFunction, UntrustedPeerError } from '@tessera/secure-channel';
 import { InvalidOptionsError } from '@tessera/token-lease';
 import { AUTHORITY_WORKER, AuthorityApi } from './authority-api.js';
+import { ChannelRequests } from './channel-requests.js';
 import { credentialLifetime } from './credential-lifetime.js';
 import { EnrollmentRefusedError, HubNotTrustedError, LeaseRejectedError, NotEnrolledError } from './errors.js';
 
@@ -63,7 +64,8 @@ export interface HubSessionEvents {
  * if the hub does not know us), presents it on the channel and fetches a new
  * one at `refreshAt` of its life. A request that gets no answer makes the
  * channel suspect (the hub may have restarted, losing its end): it is closed,
- * and the next request opens a new one. Neither the token nor a credential
+ * and the next request opens a new one. When the hub closes the channel, the
+ * requests in flight on it fail at once with ChannelClosedError (retryable). Neither the token nor a credential
  * reaches a log line or an error.
  */
 export class HubSession extends EventEmitter<HubSessionEvents> {
@@ -91,6 +93,8 @@ export class HubSession extends EventEmitter<HubSessionEvents> {
   private refreshTimer: LongTimeout | undefined;
   private credentialExpiresAt = 0;
   private closed = false;
+  /** Requests in flight by channel: failed at once when their channel closes. */
+  private readonly requests = new ChannelRequests();
 
   constructor(options: HubSessionOptions) {
     super();
@@ -149,7 +153,7 @@ export class HubSession extends EventEmitter<HubSessionEvents> {
 
   private async through(channel: SecureChannel, worker: string, body: string): Promise<Message> {
     try {
-      return await this.node.request([channel.address, local(worker)], body, { timeout: this.timeout });
+      return await this.requests.run(channel, () => this.node.request([channel.address, local(worker)], body, { timeout: this.timeout }));
     } catch (err) {
       if (err instanceof Error && SUSPECT.has(err.name)) this.discard(channel, err.name);
       throw err;
@@ -183,6 +187,7 @@ export class HubSession extends EventEmitter<HubSessionEvents> {
       }
       throw err;
     }
+    this.requests.watch(channel);
     try {
       if (this.closed) throw new ClosedError('hub session closed');
       if (pinned === undefined && !this.warnedUnpinned) {

@@ -2,14 +2,15 @@ import { expect } from 'chai';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Clock, type Logger, Node, route, silentLogger } from '@tessera/core';
+import { type Clock, fromUtf8, type Logger, type Message, Node, route, silentLogger } from '@tessera/core';
 import { type InfluxdbLocal, startInfluxdbLocal } from '@tessera/influxdb-local';
-import { Ed25519Identity, loadIdentity, loadOrCreateIdentity } from '@tessera/secure-channel';
+import { ChannelClosedError, Ed25519Identity, loadIdentity, loadOrCreateIdentity } from '@tessera/secure-channel';
 import { InvalidOptionsError } from '@tessera/token-lease';
 import { WebSocketTransport } from '@tessera/transport-ws';
 import {
   EnrollmentRefusedError,
   HubNotTrustedError,
+  HubSession,
   LeaseClient,
   type LeaseClientEvents,
   type LeaseClientOptions,
@@ -282,6 +283,28 @@ describe('LeaseClient through a secure channel (enrollment, credentials, hub res
     expect((notMember as Error).message).to.match(/enroll it once with a bootstrap token/);
     for (const e of [err, notMember]) expect((e as Error).message).to.not.include(token);
     expect(logs.join('\n')).to.not.include(token);
+  });
+
+  it('fails the requests in flight at once when the hub closes the channel (retryable ChannelClosedError), and the next request opens a new one', async () => {
+    const h = await hub();
+    const heard: Message[] = [];
+    await h.node.startWorker('silent', (_ctx, msg) => void heard.push(msg)); // takes requests, never answers
+    const { token } = await h.authority.createToken({ attributes: { role: 'device' } });
+    // the device's clock never moves: only the close can end its requests
+    const session = new HubSession({ node: deviceNode(fakeClock().clock), hub: route(`3#127.0.0.1:${h.port}`, 'token_lease'), identity: Ed25519Identity.generate(), enrollToken: token, hubIdentifier: hubIdentity.identifier });
+    const asked = [session.request('silent', 'one'), session.request('silent', 'two')].map((p) => p.then(() => undefined, (err: unknown) => err));
+    await until(() => heard.length === 2, 'both requests to reach the hub');
+    expect(h.listener.stats().channels).to.equal(1);
+    h.listener.channels()[0]!.close();
+
+    for (const err of await Promise.all(asked)) {
+      expect(err).to.be.instanceOf(ChannelClosedError);
+      expect(err).to.include({ code: 'CHANNEL_CLOSED' });
+    }
+    const answer = JSON.parse(fromUtf8((await session.request('token_lease', JSON.stringify({ action: 'create', options: {} }))).payload)) as { result: string };
+    expect(answer.result).to.equal('success');
+    expect(h.listener.stats()).to.include({ accepted: 2, channels: 1 });
+    session.close();
   });
 
   it('refuses an enroll token or a hub identifier without an identity, never quoting the token', () => {

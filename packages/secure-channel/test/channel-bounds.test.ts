@@ -1,11 +1,22 @@
 // What one peer can make a listener hold: channels of peers that went quiet
 // (idle timeout), half-open handshakes tunnelled through channels (bound per
-// peer identity), routes of any length (refused as garbage).
+// peer identity), half-open handshakes against the bound on channels,
+// channels of one identity, every half-open place (a flood pushes out its
+// own), routes of any length (refused as garbage).
 import { expect } from 'chai';
 import { echoWorker, fromUtf8, local, route, WS } from '@tessera/core';
-import { createSecureChannel, generateX25519KeyPair, MAX_ROUTE_LENGTH, startSecureChannelListener, type SecureChannelListenerOptions } from '@tessera/secure-channel';
+import {
+  createLocalParty,
+  createSecureChannel,
+  generateX25519KeyPair,
+  InitiatorHandshake,
+  MAX_ROUTE_LENGTH,
+  startSecureChannelListener,
+  type SecureChannelListenerOptions,
+  trustAnyPeer,
+} from '@tessera/secure-channel';
 import { waitUntil } from '@tessera/testing';
-import { anyone, fakeClock, Inbox, makeNode, stopAll } from './channel-helpers.js';
+import { anyone, fakeClock, handshakeByHand, Inbox, makeNode, stopAll } from './channel-helpers.js';
 
 /** A listener on a node whose clock the test moves; its WebSocket transport keeps the real one. */
 async function responder(options: Partial<SecureChannelListenerOptions> = {}) {
@@ -89,6 +100,84 @@ describe('secure channel listener bounds', function () {
     peers[0]!.node.send([peers[0]!.channel.address, local('secure_channel')], generateX25519KeyPair().publicKey, { returnRoute: [local('inbox')] });
     await waitUntil('the third to be dropped', () => r.listener.stats().dropped.handshake_limit === 1);
     expect(r.listener.stats().handshakes).to.equal(4);
+  });
+
+  it('counts half-open handshakes against maxChannels: three begun at once under a bound of two open two channels, not three', async () => {
+    const r = await responder({ maxChannels: 2 });
+    const i = makeNode('initiator');
+    const begun = await Promise.all([1, 2, 3].map(() => handshakeByHand(i, r.toListener)));
+    // the third takes the place of the oldest: two places in all, open or half-open
+    await waitUntil('the listener to answer all three', () => begun.every((h) => h.answered()));
+    expect(r.listener.stats().handshakes).to.equal(2);
+    expect(r.listener.stats().dropped.handshake_evicted).to.equal(1);
+    await Promise.all(begun.map((h) => h.finish()));
+    await waitUntil('the two channels to open', () => r.listener.stats().channels === 2);
+    await waitUntil('the message 3 of the pushed-out one to be dropped', () => r.node.stats().dropped['unknown_address'] === 1);
+    expect(r.listener.stats()).to.include({ channels: 2, handshakes: 0, accepted: 2 });
+    // with both places open a first message is refused
+    await handshakeByHand(i, r.toListener);
+    await waitUntil('one more to be refused', () => r.listener.stats().dropped.handshake_limit === 1);
+    expect(r.listener.stats()).to.include({ channels: 2, handshakes: 0 });
+  });
+
+  it('holds at most maxChannelsPerIdentity channels of one identity: one more is refused after its message 3 and counted; another identity still gets one, and a close gives the place back', async () => {
+    const r = await responder({ maxChannelsPerIdentity: 2 });
+    const i = makeNode('one identity');
+    const options = { identity: i.identity, trust: anyone };
+    const mine = [await createSecureChannel(i.node, r.toListener, options), await createSecureChannel(i.node, r.toListener, options)];
+    await waitUntil('the listener to hold both', () => r.listener.stats().channels === 2);
+    // the initiator's side ends with message 3; the listener refuses there without a word, as it refuses an untrusted peer
+    await createSecureChannel(i.node, r.toListener, options);
+    await waitUntil('the third to be refused', () => r.listener.stats().dropped.identity_limit === 1);
+    expect(r.listener.stats()).to.include({ channels: 2, handshakes: 0, accepted: 2 });
+
+    const other = makeNode('another identity');
+    const theirs = await createSecureChannel(other.node, r.toListener, { identity: other.identity, trust: anyone });
+    await waitUntil('the other identity’s channel to open', () => r.listener.stats().channels === 3);
+    expect(fromUtf8((await other.node.request([theirs.address, local('echo')], 'mine')).payload)).to.equal('mine');
+
+    mine[0]!.close();
+    await waitUntil('the closed one to be gone', () => r.listener.stats().channels === 2);
+    const again = await createSecureChannel(i.node, r.toListener, options);
+    expect(fromUtf8((await i.node.request([again.address, local('echo')], 'back')).payload)).to.equal('back');
+    expect(r.listener.stats()).to.include({ channels: 3, accepted: 4 });
+    expect(r.listener.stats().dropped.identity_limit).to.equal(1);
+  });
+
+  it('when every half-open place is taken, a first message takes the place of the oldest handshake of the source holding the most: flooders push out their own, an honest initiator gets in', async () => {
+    const r = await responder({ maxHandshakes: 8, maxHandshakesPerConnection: 4 });
+    const flooders = await Promise.all(
+      ['f1', 'f2', 'f3'].map(async (name) => {
+        const f = makeNode(name);
+        const party = await createLocalParty({ signer: f.identity });
+        const inbox = new Inbox();
+        await f.node.startWorker('half', inbox.worker);
+        const flood = (n: number) => {
+          for (let k = 0; k < n; k++) f.node.send(r.toListener, new InitiatorHandshake(party, trustAnyPeer).start(), { returnRoute: [local('half')] });
+        };
+        return { inbox, flood };
+      }),
+    );
+    // three connections, four first messages each, never finished: twelve for eight places
+    for (const f of flooders) f.flood(4);
+    await waitUntil('every flood handshake to be answered', () => flooders.every((f) => f.inbox.messages.length === 4));
+    expect(r.listener.stats().handshakes).to.equal(8);
+    expect(r.listener.stats().dropped).to.include({ handshake_evicted: 4, handshake_limit: 0 });
+
+    // the flood goes on while an honest initiator (on its own connection) opens a channel
+    const honest = makeNode('honest');
+    const opening = createSecureChannel(honest.node, r.toListener, { identity: honest.identity, trust: anyone });
+    for (const f of flooders) f.flood(4);
+    const channel = await opening;
+    expect(fromUtf8((await honest.node.request([channel.address, local('echo')], 'in')).payload)).to.equal('in');
+    await waitUntil('the second flood to be answered or refused', () => {
+      const { dropped } = r.listener.stats();
+      return flooders.reduce((n, f) => n + f.inbox.messages.length, 0) + dropped.handshake_limit === 24;
+    });
+    expect(r.listener.stats().channels).to.equal(1);
+    expect(r.listener.stats().handshakes).to.be.at.most(8);
+    expect(r.listener.stats().dropped.handshake_evicted).to.be.at.least(4 + 1);
+    expect(r.listener.stats().dropped.handshake_timeout).to.equal(0);
   });
 
   it(`drops a message whose route has more than ${MAX_ROUTE_LENGTH} addresses as garbage, and the channel goes on`, async () => {

@@ -1,6 +1,6 @@
 import FakeTimers from '@sinonjs/fake-timers';
-import { type Clock, type Context, type Message, Node, silentLogger } from '@tessera/core';
-import { Ed25519Identity, type TrustPolicy, trustFunction } from '@tessera/secure-channel';
+import { type Clock, type Context, local, type Message, Node, randomId64, type Route, silentLogger } from '@tessera/core';
+import { createLocalParty, Ed25519Identity, InitiatorHandshake, type Signer, trustAnyPeer, type TrustPolicy, trustFunction } from '@tessera/secure-channel';
 import { WebSocketTransport, type WsTransportOptions } from '@tessera/transport-ws';
 
 export interface TestNode {
@@ -50,6 +50,24 @@ export class Inbox {
     if (this.messages.length >= n) return Promise.resolve();
     return new Promise((resolve) => this.waiters.push({ n, resolve }));
   }
+}
+
+/** A handshake the test drives by hand: message 1 goes now; `finish()` sends message 3 once message 2 has come. */
+export async function handshakeByHand(from: TestNode, toListener: Route, identity: Signer = from.identity) {
+  const initiator = new InitiatorHandshake(await createLocalParty({ signer: identity }), trustAnyPeer);
+  const answers = new Inbox();
+  const name = `by-hand.${randomId64()}`;
+  await from.node.startWorker(name, answers.worker);
+  from.node.send(toListener, initiator.start(), { returnRoute: [local(name)] });
+  return {
+    /** Whether message 2 has come. */
+    answered: () => answers.messages.length > 0,
+    async finish(): Promise<void> {
+      await answers.count(1);
+      const message2 = answers.messages[0]!;
+      from.node.send(message2.return, await initiator.receive(message2.payload), { returnRoute: [local(name)] });
+    },
+  };
 }
 
 /**

@@ -118,12 +118,13 @@ describe('secure channel trust, credentials and limits (docs/protocol.md §5–6
     for (let n = 0; n < 3; n++) {
       i.node.send(route(`3#127.0.0.1:${port}`, 'secure_channel'), new InitiatorHandshake(party, trustAnyPeer).start(), { returnRoute: [local('half')] });
     }
-    await waitUntil('the bound on half-open handshakes to drop the third', () => listener.stats().dropped.handshake_limit === 1);
-    await inbox.count(2); // two message 2s came back
+    // the third takes the place of the oldest (the bound on half-open handshakes is 2)
+    await waitUntil('the third to push out the first', () => listener.stats().dropped.handshake_evicted === 1);
+    await inbox.count(3); // three message 2s came back
     expect(listener.stats().handshakes).to.equal(2);
     const addresses = r.node.router;
     const half = inbox.messages.map((m) => m.return.at(-1)!.value);
-    expect(half.every((name) => addresses.hasLocal(name))).to.equal(true);
+    expect(half.filter((name) => addresses.hasLocal(name))).to.have.length(2);
     tick(9_999);
     expect(listener.stats().handshakes).to.equal(2);
     tick(1);

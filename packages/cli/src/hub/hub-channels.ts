@@ -6,15 +6,17 @@ import { StrangerGuard } from './stranger-guard.js';
 
 /** Bounds on a hub's secure channels. */
 export interface HubChannelLimits {
-  /** Channels held at once, members' and strangers' (the listener's bound). */
+  /** Channels held at once, members' and strangers' (the listener's bound), half-open handshakes included. */
   maxChannels: number;
+  /** Channels of one identity held at once: one member (or a thief of its identity file) cannot take them all. */
+  maxChannelsPerIdentity: number;
   /**
    * Milliseconds a channel may stay quiet before the hub closes it. A device
    * renews its lease and refreshes its credential well within this with the
    * default TTLs, and opens a new channel on its next request after a close.
    */
   idleTimeout: number;
-  /** Channels of peers that are not members, held at once. */
+  /** Channels of peers that are not members, held at once; a new one over the budget takes the place of the oldest. */
   maxStrangers: number;
   /** Milliseconds a stranger's channel stays open unless its peer enrolls meanwhile. */
   strangerGrace: number;
@@ -23,6 +25,7 @@ export interface HubChannelLimits {
 /** What `tessera hub` uses. */
 export const HUB_CHANNEL_LIMITS: Readonly<HubChannelLimits> = Object.freeze({
   maxChannels: 10_000,
+  maxChannelsPerIdentity: 64,
   idleTimeout: 3_600_000,
   maxStrangers: 1_024,
   strangerGrace: 60_000,
@@ -55,6 +58,7 @@ export async function startHubChannels(
     identity: options.identity,
     trust: hubTrust(options.identity.publicKey),
     maxChannels: limits.maxChannels,
+    maxChannelsPerIdentity: limits.maxChannelsPerIdentity,
     idleTimeout: limits.idleTimeout,
     onChannel: strangers.watch,
   });

@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import type { Authority } from '@tessera/authority';
 import type { Node } from '@tessera/core';
 import type { SecureChannelListener } from '@tessera/secure-channel';
 import type { StrangerGuard } from './stranger-guard.js';
@@ -7,12 +8,12 @@ import type { WebSocketTransport } from '@tessera/transport-ws';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { HubConfig } from './hub-config.js';
 
-/** A Prometheus registry for a hub: leases created and revoked, revocation failures, expiry lateness, drops, peers, secure channels. */
+/** A Prometheus registry for a hub: leases created and revoked, revocation failures, expiry lateness, drops, peers, secure channels, refused enrollments. */
 export function hubMetrics(
   service: LeaseService,
   node: Node,
   transport: Pick<WebSocketTransport, 'stats'>,
-  secure?: { channels: SecureChannelListener; strangers: Pick<StrangerGuard, 'stats'> },
+  secure?: { channels: SecureChannelListener; strangers: Pick<StrangerGuard, 'stats'>; authority: Pick<Authority, 'enrollRefusals'> },
 ): Registry {
   const channels = secure?.channels;
   const registry = new Registry();
@@ -88,15 +89,26 @@ export function hubMetrics(
   if (secure !== undefined) {
     new Gauge({
       name: 'tessera_stranger_channels',
-      help: 'Secure channels of identities that are not members yet (each ends after its grace unless it enrolls), and counts since start: refused over the budget, ended at the grace, enrolled in time',
+      help: 'Secure channels of identities that are not members yet (each ends after its grace unless it enrolls), and counts since start: refused (a budget of 0), evicted (the oldest, for a newer one over the budget), ended at the grace, enrolled in time',
       labelNames: ['state'],
       registers: [registry],
       collect() {
         const s = secure.strangers.stats();
         this.set({ state: 'open' }, s.strangers);
         this.set({ state: 'refused' }, s.refused);
+        this.set({ state: 'evicted' }, s.evicted);
         this.set({ state: 'expired' }, s.expired);
         this.set({ state: 'enrolled' }, s.enrolled);
+      },
+    });
+    new Counter({
+      name: 'tessera_enroll_refused_total',
+      help: 'Enrollments refused, by reason (the answer never says which; the log names the first of each reason and sums up the rest once a minute)',
+      labelNames: ['reason'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [reason, n] of Object.entries(secure.authority.enrollRefusals())) this.inc({ reason }, n);
       },
     });
   }

@@ -10,7 +10,7 @@ export interface StrangerGuardOptions {
   isMember: (identifier: string) => Promise<boolean>;
   /** Timers (the hub node's clock). */
   clock: Clock;
-  /** Stranger channels held at once (default 1,024); beyond, a new one is closed at once. */
+  /** Stranger channels held at once (default 1,024); beyond, a new one takes the place of the oldest, which is closed (0: every one is closed at once). */
   maxStrangers?: number;
   /** Milliseconds a stranger's channel may stay open unless its peer has become a member by then (default 60,000). */
   grace?: number;
@@ -20,8 +20,10 @@ export interface StrangerGuardOptions {
 export interface StrangerGuardStats {
   /** Stranger channels open now. */
   strangers: number;
-  /** Stranger channels closed at once: the budget was full. */
+  /** Stranger channels closed at once: the budget is 0. */
   refused: number;
+  /** Stranger channels closed to make room for a newer one: the budget was full, they were the oldest. */
+  evicted: number;
   /** Stranger channels closed at the end of their grace. */
   expired: number;
   /** Strangers whose peer had become a member by the end of their grace (enrolled): kept. */
@@ -37,12 +39,21 @@ export interface StrangerGuardStats {
  * at once, and each closes after `grace` unless its peer has become a member
  * by then (enrollment takes one request). Members' channels are not its
  * business. Give it each channel the listener opens (`onChannel`).
+ *
+ * When the budget is full, a new stranger's channel takes the place of the
+ * oldest, which is closed: a flood of fresh identities that keeps the budget
+ * full cannot lock newcomers out. A newcomer needs its place only for the
+ * round trip of its enrollment (which takes it out of the budget at once), so
+ * it loses it only if `maxStrangers` newer strangers finish a handshake each
+ * meanwhile; refusing the newest instead would let the flood hold every place
+ * for `grace`.
  */
 export class StrangerGuard {
   private readonly strangers = new Map<GuardedChannel, unknown>();
   private readonly maxStrangers: number;
   private readonly grace: number;
   private refused = 0;
+  private evicted = 0;
   private expired = 0;
   private enrolled = 0;
   private lookupFailures = 0;
@@ -58,11 +69,12 @@ export class StrangerGuard {
   readonly watch = (channel: GuardedChannel): void => {
     void this.isMember(channel).then((member) => {
       if (member || !channel.isOpen) return;
-      if (this.strangers.size >= this.maxStrangers) {
+      if (this.maxStrangers === 0) {
         this.refused++;
         channel.close();
         return;
       }
+      if (this.strangers.size >= this.maxStrangers) this.evictOldest();
       this.strangers.set(channel, this.options.clock.setTimeout(() => void this.endOfGrace(channel), this.grace));
       void channel.closed.then(() => this.forget(channel));
     });
@@ -78,7 +90,23 @@ export class StrangerGuard {
   }
 
   stats(): StrangerGuardStats {
-    return { strangers: this.strangers.size, refused: this.refused, expired: this.expired, enrolled: this.enrolled, lookupFailures: this.lookupFailures };
+    return {
+      strangers: this.strangers.size,
+      refused: this.refused,
+      evicted: this.evicted,
+      expired: this.expired,
+      enrolled: this.enrolled,
+      lookupFailures: this.lookupFailures,
+    };
+  }
+
+  /** Closes the stranger channel that has held its place longest (a Map keeps insertion order). */
+  private evictOldest(): void {
+    const oldest = this.strangers.keys().next();
+    if (oldest.done === true) return;
+    this.forget(oldest.value);
+    this.evicted++;
+    oldest.value.close();
   }
 
   private async endOfGrace(channel: GuardedChannel): Promise<void> {

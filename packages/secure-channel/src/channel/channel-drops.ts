@@ -9,8 +9,12 @@ export type ChannelDropReason =
   | 'handshake_timeout'
   /** A handshake message that did not decrypt, had a wrong proof or shape, or was too large. */
   | 'handshake_failed'
-  /** A first message beyond the listener's bound on half-open handshakes or on channels. */
+  /** A first message beyond the listener's bound on channels, or on half-open handshakes from its source. */
   | 'handshake_limit'
+  /** A half-open handshake that gave its place to a newer one when every place was taken (its source held the most). */
+  | 'handshake_evicted'
+  /** A handshake whose peer identity held the listener's bound on channels per identity already. */
+  | 'identity_limit'
   /** A decrypted message whose onward does not start with a LOCAL address, on an end that does not forward. */
   | 'forwarding_refused'
   /** More ciphertexts than the end holds while its handshake finishes. */
@@ -26,6 +30,8 @@ const REASONS: readonly ChannelDropReason[] = [
   'handshake_timeout',
   'handshake_failed',
   'handshake_limit',
+  'handshake_evicted',
+  'identity_limit',
   'forwarding_refused',
   'backlog_full',
 ];

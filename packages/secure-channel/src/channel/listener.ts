@@ -10,7 +10,9 @@ import { freshAddress } from './channel-address.js';
 import { readHandshakeMessage } from './read-handshake-message.js';
 import { ChannelDrops, type ChannelDropReason } from './channel-drops.js';
 import { ChannelEnd } from './channel-end.js';
+import { HalfOpenHandshakes } from './half-open-handshakes.js';
 import { partyFor } from './party-cache.js';
+import { PlacesPerIdentity } from './places-per-identity.js';
 
 /** Ciphertexts a channel end holds while its trust check finishes: at most the bytes of one WebSocket message. */
 const MAX_BACKLOG_BYTES = 1024 * 1024;
@@ -29,7 +31,13 @@ export interface SecureChannelListenerOptions {
   address?: string;
   /** Milliseconds a handshake may take from message 1 to message 3 (default 10,000), on the node's clock. */
   timeout?: number;
-  /** Half-open handshakes held at once (default 1,024); further first messages are dropped and counted. */
+  /**
+   * Half-open handshakes held at once (default 1,024). When they are all
+   * taken, a new first message takes the place of the oldest half-open
+   * handshake of the source holding the most (dropped, counted
+   * `handshake_evicted`): sources that flood push out their own handshakes,
+   * not an honest initiator's.
+   */
   maxHandshakes?: number;
   /**
    * Half-open handshakes held at once for one source, default 256: one peer
@@ -38,8 +46,20 @@ export interface SecureChannelListenerOptions {
    * (no connection), the identity of that channel's peer; local senders share one.
    */
   maxHandshakesPerConnection?: number;
-  /** Channels held at once (default 10,000); further first messages are dropped and counted. */
+  /**
+   * Channels held at once (default 10,000), half-open handshakes included:
+   * each may become a channel. A first message beyond is dropped and counted
+   * (`handshake_limit`); while some of the places are half-open, it takes
+   * the place of one as under `maxHandshakes`.
+   */
   maxChannels?: number;
+  /**
+   * Channels held at once for one peer identity (default 64), handshakes
+   * whose message 3 has come included. One more is refused after its message
+   * 3, as an untrusted peer is: nothing more is sent, the handshake is
+   * dropped and counted (`identity_limit`).
+   */
+  maxChannelsPerIdentity?: number;
   /**
    * Milliseconds a channel end waits for an authenticated message from its
    * peer before it closes (a close, kind 1, tells the peer), on the node's
@@ -90,23 +110,24 @@ export async function startSecureChannelListener(node: Node, options: SecureChan
   const maxHandshakes = options.maxHandshakes ?? 1024;
   const maxChannels = options.maxChannels ?? 10_000;
   const maxPerConnection = options.maxHandshakesPerConnection ?? 256;
+  const maxPerIdentity = options.maxChannelsPerIdentity ?? 64;
+  if (!(Number.isInteger(maxPerIdentity) && maxPerIdentity >= 1)) throw new RangeError('maxChannelsPerIdentity is an integer, 1 or more');
   const idleTimeout = options.idleTimeout ?? 0;
   if (!(Number.isFinite(idleTimeout) && idleTimeout >= 0)) throw new RangeError('idleTimeout is a number of milliseconds, 0 or more');
-  /** Half-open handshakes by source (connection, else channel peer); an entry lives only while it has some. */
-  const perConnection = new Map<string, number>();
   const drops = new ChannelDrops();
-  const halfOpen = new Set<(reason?: ChannelDropReason) => void>();
+  /** Each half-open handshake's abort, by source (connection, else channel peer). */
+  const halfOpen = new HalfOpenHandshakes<(reason?: ChannelDropReason) => void>();
   const open = new Set<ChannelEnd>();
+  const places = new PlacesPerIdentity(maxPerIdentity);
   let accepted = 0;
   let idleClosed = 0;
 
   const handshake = (first: Message): void => {
     if (first.payload.length > MAX_MESSAGE_LENGTH || first.return.length === 0) return drops.add('handshake_failed');
-    if (halfOpen.size >= maxHandshakes || open.size >= maxChannels) return drops.add('handshake_limit');
+    if (open.size >= maxChannels) return drops.add('handshake_limit');
     // through a channel there is no connection: the channel's peer is the source (each tunnelling peer its own bound)
     const source = first.local.connection ?? first.local.identity ?? '';
-    const fromSource = perConnection.get(source) ?? 0;
-    if (fromSource >= maxPerConnection) return drops.add('handshake_limit');
+    if (halfOpen.of(source) >= maxPerConnection) return drops.add('handshake_limit');
     const admission = new AdmissionCheck(options.trust, node.clock);
     // dropped once the handshake is over: an open channel keeps only its transport ciphers, not the handshake state
     let responder: ResponderHandshake | undefined = new ResponderHandshake(party, admission.check);
@@ -116,15 +137,22 @@ export async function startSecureChannelListener(node: Node, options: SecureChan
     } catch {
       return drops.add('handshake_failed');
     }
+    // every half-open handshake may become a channel: together with the open ones they stay within maxChannels
+    if (halfOpen.size >= maxHandshakes || open.size + halfOpen.size >= maxChannels) {
+      const victim = halfOpen.victim(source);
+      if (victim === undefined) return drops.add('handshake_limit');
+      victim('handshake_evicted');
+    }
     let state: 'waiting' | 'finishing' | 'over' = 'waiting';
     let end: ChannelEnd | undefined;
-    /** Gives back this handshake's half-open place. */
-    const release = (): void => {
-      halfOpen.delete(abort);
-      const left = (perConnection.get(source) ?? 1) - 1;
-      if (left > 0) perConnection.set(source, left);
-      else perConnection.delete(source);
+    /** The peer identity this handshake (from its message 3 on) or channel holds a place for. */
+    let placeOf: string | undefined;
+    const givePlace = (): void => {
+      if (placeOf !== undefined) places.give(placeOf);
+      placeOf = undefined;
     };
+    /** Gives back this handshake's half-open place. */
+    const release = (): void => halfOpen.delete(source, abort);
     const backlog: Message[] = [];
     let backlogBytes = 0;
     /** Ends the handshake; counted when it has a reason (the listener stopping has none). */
@@ -134,6 +162,7 @@ export async function startSecureChannelListener(node: Node, options: SecureChan
       responder = undefined;
       node.clock.clearTimeout(timer);
       release();
+      givePlace();
       decryptor.unregister();
       if (reason !== undefined) drops.add(reason);
     };
@@ -161,6 +190,11 @@ export async function startSecureChannelListener(node: Node, options: SecureChan
         return true;
       }
       if (peer === undefined) return true; // a forgery: the genuine message 3 still counts
+      if (!places.take(peer.identifier)) {
+        abort('identity_limit');
+        return true;
+      }
+      placeOf = peer.identifier;
       state = 'finishing';
       handshaking.admit(peer).then(
         (established) => {
@@ -181,7 +215,10 @@ export async function startSecureChannelListener(node: Node, options: SecureChan
             drops: new ChannelDrops(drops),
             idleTimeout,
             onIdle: () => idleClosed++,
-            onClosed: () => open.delete(end!),
+            onClosed: () => {
+              open.delete(end!);
+              givePlace();
+            },
           });
           open.add(end);
           accepted++;
@@ -200,15 +237,14 @@ export async function startSecureChannelListener(node: Node, options: SecureChan
     };
     const decryptor = freshAddress(node, 'sc.', receive);
     const timer = node.clock.setTimeout(() => abort('handshake_timeout'), timeout);
-    halfOpen.add(abort);
-    perConnection.set(source, fromSource + 1);
+    halfOpen.add(source, abort);
     node.send(first.return, message2, { returnRoute: [decryptor.address] });
   };
 
   const worker: Worker = {
     handleMessage: (_ctx, msg) => handshake(msg),
     shutdown: () => {
-      for (const abort of [...halfOpen]) abort();
+      for (const abort of halfOpen.all()) abort();
       for (const end of [...open]) end.end();
     },
   };
