@@ -72,12 +72,16 @@ export async function influxdbLocalProcess(options: { token: string; org: string
   return handle(child, match[1]!);
 }
 
-/** `tessera hub` (memory storage unless told, the given influxdb v2, --insecure) in a process of its own; url is its ws:// address. */
-export async function hubProcess(influxUrl: string, token: string, storage = 'memory'): Promise<ChildServer & { port: number }> {
+/**
+ * `tessera hub` (memory storage unless told, the given influxdb v2, --insecure, deployment `bench` unless told) in a
+ * process of its own; url is its ws:// address. Hubs on different storages need different deployments, or each
+ * sweeps the other's tokens as orphans.
+ */
+export async function hubProcess(influxUrl: string, token: string, storage = 'memory', deployment = 'bench'): Promise<ChildServer & { port: number }> {
   const port = await freePort();
   const { child } = await startChild(
     'packages/cli/dist/bin.js',
-    ['hub', '--listen', `127.0.0.1:${port}`, '--storage', storage, '--influx-url', influxUrl, '--insecure', '--log-level', 'error', '--deployment', 'bench'],
+    ['hub', '--listen', `127.0.0.1:${port}`, '--storage', storage, '--influx-url', influxUrl, '--insecure', '--log-level', 'error', '--deployment', deployment],
     { INFLUX_TOKEN: token },
     /listening on/,
   );
