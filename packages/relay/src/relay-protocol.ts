@@ -6,11 +6,12 @@ export const RELAY_SERVICE = 'relay';
 const RequestId = z.string().max(128).optional();
 
 /**
- * A request to the relay service (JSON as in docs/protocol.md §4):
+ * A request to the relay service (docs/protocol.md §7; JSON as in §4):
  * `create` through a secure channel (it binds the name to the caller's
  * identity and answers a one-time `ticket`), then `attach` with that ticket
  * straight over the device's own connection (which that connection becomes
- * the relay's route).
+ * the relay's route); `delete` through a secure channel, by the owner, frees
+ * the name.
  */
 export const RelayRequestSchema = z.discriminatedUnion('action', [
   z.object({ action: z.literal('create'), name: z.string().max(256), request_id: RequestId }),
@@ -23,3 +24,5 @@ export type RelayRequest = z.output<typeof RelayRequestSchema>;
 export const CreatedSchema = z.object({ name: z.string(), address: z.string(), ticket: z.string(), expires: z.string() });
 /** The success fields of `attach`. */
 export const AttachedSchema = z.object({ name: z.string(), address: z.string() });
+/** The success fields of `delete`. */
+export const DeletedSchema = z.object({ name: z.string() });
