@@ -20,6 +20,10 @@ export const RelayRequestSchema = z.discriminatedUnion('action', [
 ]);
 export type RelayRequest = z.output<typeof RelayRequestSchema>;
 
+/** The failure codes the relay service answers (docs/protocol.md §7, the codes of §4). */
+export const RELAY_FAILURE_CODES = ['invalid_request', 'not_found', 'not_allowed', 'quota_exceeded', 'unavailable', 'internal'] as const;
+export type RelayFailureCode = (typeof RELAY_FAILURE_CODES)[number];
+
 /** The success fields of `create`. */
 export const CreatedSchema = z.object({ name: z.string(), address: z.string(), ticket: z.string(), expires: z.string() });
 /** The success fields of `attach`. */

@@ -4,7 +4,7 @@ import { connectionRoute, Forwarder, FORWARDER_ACCESS, type ForwarderDrop, type 
 import { InvalidRelayOptionsError } from './errors.js';
 import { RelayCounters } from './relay-counters.js';
 import { FORWARDER_PREFIX, forwarderName, isRelayName, nameAllowed } from './relay-name.js';
-import { type RelayRequest, RelayRequestSchema } from './relay-protocol.js';
+import { type RelayFailureCode, type RelayRequest, RelayRequestSchema } from './relay-protocol.js';
 
 /** What the service asks about a caller: whether it is a member, and its stored attributes. */
 export type RelayMembership = (identifier: string) => Promise<{ attributes: Readonly<Record<string, string>> } | undefined>;
@@ -41,13 +41,12 @@ export interface RelayServiceOptions {
   membershipCheckInterval?: number;
 }
 
-type FailureCode = 'invalid_request' | 'not_found' | 'not_allowed' | 'quota_exceeded' | 'unavailable' | 'internal';
 
 class Refusal extends Error {
   /** The request's request_id, when the refusal came before the request was read whole. */
   requestId: string | undefined;
   constructor(
-    readonly failureCode: FailureCode,
+    readonly failureCode: RelayFailureCode,
     message: string,
   ) {
     super(message);
