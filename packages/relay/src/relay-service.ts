@@ -41,7 +41,6 @@ export interface RelayServiceOptions {
   membershipCheckInterval?: number;
 }
 
-
 class Refusal extends Error {
   /** The request's request_id, when the refusal came before the request was read whole. */
   requestId: string | undefined;
