@@ -5,6 +5,7 @@ import { routeTo, WebSocketTransport } from '@tessera/transport-ws';
 import { Command, Option } from 'commander';
 import { EXIT, exitWith } from './hub-request.js';
 import { cliLogger } from './logger.js';
+import { readSecretFile } from './settings/secret-file.js';
 import { positiveWholeNumber } from './settings/values.js';
 import { onShutdownSignal } from './shutdown.js';
 
@@ -15,6 +16,7 @@ interface RelayCreateOptions {
   identity: string;
   hubIdentity?: string;
   enrollToken?: string;
+  enrollTokenFile?: string;
   trust: string[];
   pingInterval: number;
   timeout: number;
@@ -41,7 +43,12 @@ export function relayCommand(): Command {
       .addOption(new Option('--hub <url>', 'the hub, reached directly: ws://host:port or host:port').env('TESSERA_HUB').default('ws://127.0.0.1:4000'))
       .addOption(new Option('--identity <file>', 'our identity file (created if missing); the hub binds the name to it').env('TESSERA_IDENTITY').makeOptionMandatory())
       .addOption(new Option('--hub-identity <id>', 'trust only the hub with this identifier (I…)').env('TESSERA_HUB_IDENTITY'))
-      .addOption(new Option('--enroll-token <token>', 'a bootstrap token, redeemed once if the hub does not know this identity').env('TESSERA_ENROLL_TOKEN'))
+      .addOption(
+        new Option('--enroll-token <token>', 'a bootstrap token, redeemed once if the hub does not know this identity; prefer TESSERA_ENROLL_TOKEN or --enroll-token-file (a flag shows in the process list)').env(
+          'TESSERA_ENROLL_TOKEN',
+        ),
+      )
+      .addOption(new Option('--enroll-token-file <file>', 'read the bootstrap token from this file (trailing newline ignored), out of the process list').env('TESSERA_ENROLL_TOKEN_FILE'))
       .addOption(new Option('--trust <identifier>', 'accept secure channels through the relay from this identity only (repeatable; default: everyone, for development)').argParser(collect).default([]))
       .addOption(new Option('--ping-interval <ms>', 'how often to check the relay end to end').argParser(positiveWholeNumber).default(10_000))
       .addOption(new Option('--timeout <ms>', 'how long to wait for the hub').argParser(positiveWholeNumber).default(5_000))
@@ -55,6 +62,7 @@ export function relayCommand(): Command {
         } catch (err) {
           exitWith(COMMAND, EXIT.usage, err instanceof Error ? err.message : String(err));
         }
+        const enrollToken = enrollTokenOf(opts);
         const logger = cliLogger(opts.logLevel, 'tessera-relay');
         const node = new Node({ name: 'relay-device', logger });
         // no hops for peers: whoever reaches the hub reaches this node through the relay, and must not make it dial out
@@ -69,7 +77,7 @@ export function relayCommand(): Command {
             identity,
             name,
             ...(opts.hubIdentity === undefined ? {} : { hubIdentifier: opts.hubIdentity }),
-            ...(opts.enrollToken === undefined || opts.enrollToken === '' ? {} : { enrollToken: opts.enrollToken }),
+            ...(enrollToken === undefined ? {} : { enrollToken }),
             pingInterval: opts.pingInterval,
             requestTimeout: opts.timeout,
           });
@@ -91,6 +99,18 @@ export function relayCommand(): Command {
       }),
   );
   return relay;
+}
+
+/** The bootstrap token from --enroll-token-file, TESSERA_ENROLL_TOKEN or --enroll-token (one of them), or none; exits 2 on a file it cannot use. */
+function enrollTokenOf(opts: RelayCreateOptions): string | undefined {
+  const given = opts.enrollToken === undefined || opts.enrollToken === '' ? undefined : opts.enrollToken;
+  if (opts.enrollTokenFile === undefined || opts.enrollTokenFile === '') return given;
+  if (given !== undefined) exitWith(COMMAND, EXIT.usage, 'give the bootstrap token one way: --enroll-token-file, TESSERA_ENROLL_TOKEN or --enroll-token');
+  try {
+    return readSecretFile(opts.enrollTokenFile, '--enroll-token-file');
+  } catch (err) {
+    exitWith(COMMAND, EXIT.usage, err instanceof Error ? err.message : String(err));
+  }
 }
 
 function collect(value: string, previous: string[]): string[] {

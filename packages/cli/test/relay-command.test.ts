@@ -5,14 +5,21 @@
 // the device through the relay, whose plaintext never crosses the hub's
 // connections (the test reads every byte on them).
 import { expect } from 'chai';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fromUtf8, local, Node, route, type Route, silentLogger, WS } from '@tessera/core';
 import { createSecureChannel, Ed25519Identity, saveIdentity, trustIdentifiers } from '@tessera/secure-channel';
 import { freePort, startTcpProxy, type TcpProxy, waitUntil } from '@tessera/testing';
 import { WebSocketTransport } from '@tessera/transport-ws';
-import { createIdentity, createToken, type Running, start, waitForOutput } from './cli-helpers.js';
+import { createIdentity, createToken, type Running, start, tessera, waitForOutput } from './cli-helpers.js';
+
+/** A figure from a hub's Prometheus /metrics: the value of the line that starts with `series` (name and labels). */
+async function figure(metricsUrl: string, series: string): Promise<number | undefined> {
+  const text = await (await fetch(`${metricsUrl}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
 
 describe('tessera relay create (child processes)', function () {
   this.timeout(120_000);
@@ -31,8 +38,8 @@ describe('tessera relay create (child processes)', function () {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function launch(args: string[], ready: RegExp | string): Promise<Running> {
-    const r = await start(args, ready);
+  async function launch(args: string[], ready: RegExp | string, env: NodeJS.ProcessEnv = {}): Promise<Running> {
+    const r = await start(args, ready, env);
     running.push(r);
     return r;
   }
@@ -53,7 +60,11 @@ describe('tessera relay create (child processes)', function () {
   it('relays to a device’s echo, again after its connection dropped; refuses the name to another identity; carries a secure channel the hub cannot read', async () => {
     const admin = await createIdentity(dir, 'admin');
     const port = await freePort();
-    const hub = await launch(['hub', '--listen', `127.0.0.1:${port}`, '--identity', join(dir, 'hub.json'), '--admin', admin.identifier, '--log-level', 'warn'], 'listening on');
+    const metrics = `http://127.0.0.1:${await freePort()}`;
+    const hub = await launch(
+      ['hub', '--listen', `127.0.0.1:${port}`, '--identity', join(dir, 'hub.json'), '--admin', admin.identifier, '--metrics', metrics.slice('http://'.length), '--log-level', 'warn'],
+      'listening on',
+    );
     const hubId = /identity: (I[0-9a-f]{64})/.exec(hub.stdout())?.[1];
     expect(hubId, hub.stdout()).to.be.a('string');
     const hubUrl = `ws://127.0.0.1:${port}`;
@@ -95,6 +106,67 @@ describe('tessera relay create (child processes)', function () {
     expect(toFront.saw('hello pump'), 'the proxy sees plaintext it is sent in the clear').to.equal(true);
     expect(toFront.saw('91c0de')).to.equal(false);
     expect(toDevice.saw('91c0de')).to.equal(false);
+
+    // the hub's figures: one relay held and attached, what it carried, the squatter's refusals, a name nobody holds
+    third.send([...route({ type: WS, value: `127.0.0.1:${toFront.port}` }, 'forward_to_pump-8'), local('echo')], 'anyone?');
+    await waitUntil('the message to an unknown name counted', async () => (await figure(metrics, 'tessera_relay_messages_dropped{reason="unknown_address"}')) === 1);
+    expect(await figure(metrics, 'tessera_relays{state="registered"}')).to.equal(1);
+    expect(await figure(metrics, 'tessera_relays{state="attached"}')).to.equal(1);
+    expect(await figure(metrics, 'tessera_relay_registrations_total')).to.be.at.least(2); // first, and after the drop
+    expect(await figure(metrics, 'tessera_relay_registrations_refused{code="not_allowed"}')).to.be.at.least(1);
+    expect(await figure(metrics, 'tessera_relay_messages_forwarded_total{direction="to_device"}')).to.be.at.least(4);
+    expect(await figure(metrics, 'tessera_relay_messages_forwarded_total{direction="from_device"}')).to.be.at.least(4);
+  });
+
+  it('takes the bootstrap token from TESSERA_ENROLL_TOKEN or --enroll-token-file, never the command line; frees the name when stopped', async () => {
+    const admin = await createIdentity(dir, 'admin');
+    const port = await freePort();
+    const metrics = `http://127.0.0.1:${await freePort()}`;
+    await launch(['hub', '--listen', `127.0.0.1:${port}`, '--identity', join(dir, 'hub.json'), '--admin', admin.identifier, '--metrics', metrics.slice('http://'.length), '--log-level', 'warn'], 'listening on');
+    const hubUrl = `ws://127.0.0.1:${port}`;
+    const help = await tessera(['relay', 'create', '--help']);
+    expect(help.stdout.replace(/\s+/g, ' ')).to.include('prefer TESSERA_ENROLL_TOKEN or --enroll-token-file (a flag shows in the process list)');
+
+    const { token: fromEnv } = await createToken(hubUrl, admin.file, { relay: 'tank-*' });
+    const { token: fromFile } = await createToken(hubUrl, admin.file, { relay: 'tank-*' });
+    const tokenFile = join(dir, 'token');
+    writeFileSync(tokenFile, `${fromFile}\n`, { mode: 0o600 });
+    const relayArgs = (name: string) => ['relay', 'create', name, '--hub', hubUrl, '--identity', join(dir, `${name}.json`), '--ping-interval', '100', '--timeout', '1000'];
+    const a = await launch(relayArgs('tank-1'), /relay tank-1 registered/, { TESSERA_ENROLL_TOKEN: fromEnv });
+    const b = await launch([...relayArgs('tank-2'), '--enroll-token-file', tokenFile], /relay tank-2 registered/);
+    for (const [device, token] of [[a, fromEnv], [b, fromFile]] as const) {
+      expect(readFileSync(`/proc/${device.child.pid}/cmdline`, 'utf8'), 'the token is not in the process list').to.not.include(token);
+      expect(device.stdout() + device.stderr(), 'the token is never printed').to.not.include(token);
+    }
+    const third = caller();
+    for (const name of ['tank-1', 'tank-2']) {
+      expect(fromUtf8((await third.request(route({ type: WS, value: `127.0.0.1:${port}` }, `forward_to_${name}`, 'echo'), name)).payload)).to.equal(name);
+    }
+
+    // stopped (SIGTERM), a device deletes its relay at the hub before it exits: the name is free at once
+    expect(await figure(metrics, 'tessera_relays{state="registered"}')).to.equal(2);
+    expect(await a.stop()).to.equal(0);
+    expect(await figure(metrics, 'tessera_relays{state="registered"}')).to.equal(1);
+    expect(await figure(metrics, 'tessera_relays{state="attached"}')).to.equal(1);
+  });
+
+  it('refuses a token given two ways, and a token file it cannot use, naming the file but never its content (exit 2)', async () => {
+    const file = join(dir, 'id.json');
+    await saveIdentity(file, Ed25519Identity.generate());
+    const tokenFile = join(dir, 'token');
+    writeFileSync(tokenFile, 'the-secret-in-the-file\n');
+    const base = ['relay', 'create', 'pump-1', '--hub', 'ws://127.0.0.1:9', '--identity', file];
+    const twice = await tessera([...base, '--enroll-token-file', tokenFile], { TESSERA_ENROLL_TOKEN: 'another-secret' });
+    expect(twice.code).to.equal(2);
+    expect(twice.stderr).to.match(/give the bootstrap token one way/);
+    writeFileSync(tokenFile, '\n');
+    const empty = await tessera([...base, '--enroll-token-file', tokenFile]);
+    expect(empty.code).to.equal(2);
+    expect(empty.stderr).to.include(`--enroll-token-file: ${tokenFile} is empty`);
+    const missing = await tessera([...base, '--enroll-token-file', join(dir, 'nowhere')]);
+    expect(missing.code).to.equal(2);
+    expect(missing.stderr).to.match(/--enroll-token-file: cannot read .*nowhere \(ENOENT\)/);
+    for (const r of [twice, empty, missing]) expect(r.stderr + r.stdout).to.not.match(/the-secret-in-the-file|another-secret/);
   });
 
   it('keeps the relay across a restart of the hub', async () => {

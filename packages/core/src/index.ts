@@ -10,7 +10,7 @@ export { Context, type WorkerFunction } from './context.js';
 export { IncomingAccess } from './incoming-access.js';
 export { randomId64 } from './random-id.js';
 export { DropCounters, type DropReason } from './drop-counters.js';
-export { Router, type RouteOutcome, type Sink } from './router.js';
+export { Router, type LocalDropListener, type RouteOutcome, type Sink } from './router.js';
 export { Node, describe as describeError, type NodeOptions, type NodeState, type Payload, type RequestOptions, type SendOptions, type StopOptions } from './node.js';
 export { echoWorker } from './echo-worker.js';
 export { backoffDelay, type BackoffPolicy } from './backoff.js';

@@ -10,6 +10,9 @@ export type Sink = (msg: Message) => boolean;
 /** What happened to a routed message. */
 export type RouteOutcome = 'delivered' | 'sent' | DropReason;
 
+/** Told of a message the router dropped at a LOCAL address: the address's name, and why (`unknown_address`, `access_denied`, `mailbox_full`). */
+export type LocalDropListener = (name: string, reason: DropReason) => void;
+
 interface LocalEntry {
   readonly sink: Sink;
   /** Undefined lets everyone in, and costs nothing on the hot path. */
@@ -25,15 +28,16 @@ export class Router {
   readonly drops = new DropCounters();
   private readonly sinks = new Map<string, LocalEntry>();
   private readonly transports = new Map<number, Transport>();
+  private readonly localDropListeners = new Set<LocalDropListener>();
 
   route(msg: Message): RouteOutcome {
     const head = msg.onward[0];
     if (head === undefined) return this.drop('empty_onward');
     if (head.type === LOCAL) {
       const entry = this.sinks.get(head.value);
-      if (entry === undefined) return this.drop('unknown_address');
-      if (entry.incoming !== undefined && !allows(entry.incoming, msg)) return this.drop('access_denied');
-      return entry.sink(msg) ? 'delivered' : this.drop('mailbox_full');
+      if (entry === undefined) return this.dropAt(head.value, 'unknown_address');
+      if (entry.incoming !== undefined && !allows(entry.incoming, msg)) return this.dropAt(head.value, 'access_denied');
+      return entry.sink(msg) ? 'delivered' : this.dropAt(head.value, 'mailbox_full');
     }
     const transport = this.transports.get(head.type);
     if (transport === undefined) return this.drop('no_transport');
@@ -43,6 +47,29 @@ export class Router {
 
   drop(reason: DropReason): DropReason {
     this.drops.add(reason);
+    return reason;
+  }
+
+  /**
+   * Calls `listener` for each message dropped at a LOCAL address from now on
+   * (counted as ever in `drops`), e.g. a service counting what was refused at
+   * the addresses it owns. Returns what stops it. A listener that throws is
+   * ignored: it cannot break routing.
+   */
+  onLocalDrop(listener: LocalDropListener): () => void {
+    this.localDropListeners.add(listener);
+    return () => void this.localDropListeners.delete(listener);
+  }
+
+  private dropAt(name: string, reason: DropReason): DropReason {
+    this.drops.add(reason);
+    for (const listener of this.localDropListeners) {
+      try {
+        listener(name, reason);
+      } catch {
+        // a listener's bug is its own: the message is dropped and counted either way
+      }
+    }
     return reason;
   }
 

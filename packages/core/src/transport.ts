@@ -9,6 +9,12 @@ export interface Transport {
   readonly type: number;
   /** Sends a message whose onward head is an address of this transport's type. Never throws. */
   send(msg: Message): void;
+  /**
+   * Messages waiting for the socket of this transport's connection at LOCAL
+   * `connection` (it is down, or its peer reads slower than it is sent to); 0
+   * while it keeps up, and for a name that is none of its connections.
+   */
+  queuedFor?(connection: string): number;
   /** Stops taking new connections; existing ones keep working until `stop`. */
   stopAccepting?(): Promise<void>;
   /** Closes every connection and listener. */

@@ -4,6 +4,7 @@ import {
   type Context,
   echoWorker,
   fromUtf8,
+  IncomingAccess,
   MailboxFullError,
   type Message,
   NoTransportError,
@@ -126,6 +127,28 @@ describe('local routing', () => {
     await settle();
     expect(seen).to.deep.equal([0, 1, 2]);
     expect(node.stats().dropped['mailbox_full']).to.equal(2);
+  });
+
+  it('tells onLocalDrop listeners where and why a message was dropped at a LOCAL address, until they stop', async () => {
+    const seen: string[] = [];
+    const stop = node.router.onLocalDrop((name, reason) => seen.push(`${name}:${reason}`));
+    node.router.onLocalDrop(() => {
+      throw new Error('a listener with a bug');
+    });
+    const gate = deferred();
+    await node.startWorker('full', () => gate.promise, { mailboxCapacity: 1 });
+    await node.startWorker('peers-only', echoWorker, { incoming: IncomingAccess.fromPeers });
+    node.send('full', 'a');
+    await settle();
+    node.send('full', 'b'); // waits
+    node.send('full', 'c'); // the mailbox is full
+    node.send('peers-only', 'from a local sender');
+    node.send('nobody', 'x');
+    stop();
+    node.send('nobody', 'y');
+    gate.resolve();
+    expect(seen).to.deep.equal(['full:mailbox_full', 'peers-only:access_denied', 'nobody:unknown_address']);
+    expect(node.stats().dropped).to.include({ mailbox_full: 1, access_denied: 1, unknown_address: 2 });
   });
 
   it('drop-oldest: a full mailbox drops the oldest waiting message', async () => {

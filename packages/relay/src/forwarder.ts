@@ -1,11 +1,21 @@
-import { type Address, IncomingAccess, local, type Message, type Route, type Worker, type Context } from '@tessera/core';
+import { type Address, IncomingAccess, local, type Message, type Route, type RouteOutcome, type Worker, type Context } from '@tessera/core';
+import { SenderShares } from './sender-share.js';
 
-/** What a forwarder asks its service: where the device is now, and which LOCAL names are peers' connections. */
+/** Why a forwarder dropped a message itself (counted in the node's drop counters and the service's stats). */
+export type ForwarderDrop = 'relay_detached' | 'relay_refused' | 'relay_over_share';
+
+/** What a forwarder asks its service, and tells it. */
 export interface ForwarderHost {
   /** The registered route to the device (its connection), or undefined while none is attached. */
   routeOf(name: string): Route | undefined;
   /** Whether `name` is the LOCAL address of one of the hub's WebSocket connections. */
   isConnection(name: string): boolean;
+  /** Messages waiting for the socket of the connection at LOCAL `name` (0 while it keeps up). */
+  queuedFor(name: string): number;
+  /** A message it dropped, and why. */
+  dropped(reason: ForwarderDrop): void;
+  /** A message it sent on: to the device, or the device's answer back to a caller. */
+  forwarded(direction: 'to_device' | 'from_device'): void;
 }
 
 /**
@@ -19,12 +29,17 @@ export interface ForwarderHost {
  *   connection) + the rest of the onward route; return = [self] + the return
  *   route, so that answers come back through here;
  * - back from the device (a message that arrived on the registered
- *   connection and whose next hop is another connection of the hub): onward =
- *   the rest, return = [self] + the return route without its first hop (the
- *   device's connection), so the far peer sees the relay, not the connection.
+ *   connection and whose next hop is a connection of the hub: one a caller
+ *   sent through here from, or the device's own, which its liveness checks
+ *   come back on): onward = the rest, return = [self] + the return route
+ *   without its first hop (the device's connection), so the far peer sees the
+ *   relay, not the connection.
  *
  * A message that a secure channel delivered on the hub (one carrying an
  * identity) is refused: a channel's plaintext never leaves for another peer.
+ * While the device's connection backs up, each sender gets a bounded share of
+ * it (SenderShares): a flood from one is cut (`relay_over_share`), others
+ * still get through.
  */
 export class Forwarder implements Worker {
   /**
@@ -33,34 +48,42 @@ export class Forwarder implements Worker {
    * address it once saw in a return route, around the hub's refusal of peer-to-peer hops.
    */
   private readonly repliesTo = new Map<string, number>();
+  private readonly shares: SenderShares;
 
   constructor(
     private readonly name: string,
     private readonly host: ForwarderHost,
-    private readonly dropped: (reason: 'relay_detached' | 'relay_refused') => void,
-  ) {}
+    /** Bytes each sender may add to the device's connection while messages wait for it (see SenderShares). */
+    senderShare: number,
+  ) {
+    this.shares = new SenderShares(senderShare);
+  }
 
   handleMessage(ctx: Context, msg: Message): void {
     const registered = this.host.routeOf(this.name);
-    if (registered === undefined) return this.dropped('relay_detached');
+    if (registered === undefined) return this.host.dropped('relay_detached');
     const rest = msg.onward.slice(1);
     const next = rest[0];
     const device = registered[0];
     const fromDevice = device !== undefined && msg.local.connection === device.value && msg.return[0]?.value === device.value;
     if (fromDevice && next !== undefined && next.type === 0 && this.host.isConnection(next.value)) {
-      // only back to where a peer that sent through here lately asked for answers (its connection and the
-      // address after it, as its return route named them): an answer, not a hop to any worker of any peer
-      const until = this.repliesTo.get(replyKey(next.value, rest[1]));
-      if (until === undefined || until < ctx.node.clock.now()) return this.dropped('relay_refused');
-      ctx.node.send(rest, msg.payload, { returnRoute: [ctx.address, ...msg.return.slice(1)] });
+      // only back to the device itself (the answer to its own liveness check), or to where a peer that sent
+      // through here lately asked for answers (its connection and the address after it, as its return route
+      // named them): an answer, not a hop to any worker of any peer
+      if (next.value !== device.value) {
+        const until = this.repliesTo.get(replyKey(next.value, rest[1]));
+        if (until === undefined || until < ctx.node.clock.now()) return this.host.dropped('relay_refused');
+      }
+      if (handedOn(ctx.node.send(rest, msg.payload, { returnRoute: [ctx.address, ...msg.return.slice(1)] }))) this.host.forwarded('from_device');
       return;
     }
     const head = registered[0];
-    if (head === undefined || !this.host.isConnection(head.value)) return this.dropped('relay_detached');
-    // who may be answered: a peer's connection that sent through here (not the device's own, whose liveness checks come back to it)
+    if (head === undefined || !this.host.isConnection(head.value)) return this.host.dropped('relay_detached');
     const sender = msg.local.connection;
+    if (!this.shares.admit(sender ?? '', msg.payload.length, this.host.queuedFor(head.value))) return this.host.dropped('relay_over_share');
+    // who may be answered: a peer's connection that sent through here (not the device's own, whose liveness checks come back to it)
     if (sender !== undefined && !fromDevice && msg.return[0]?.value === sender) this.remember(replyKey(sender, msg.return[1]), ctx.node.clock.now());
-    ctx.node.send([...registered, ...rest], msg.payload, { returnRoute: [ctx.address, ...msg.return] });
+    if (handedOn(ctx.node.send([...registered, ...rest], msg.payload, { returnRoute: [ctx.address, ...msg.return] }))) this.host.forwarded('to_device');
   }
 
   /** Remembers that `key` (a connection and the address after it) may be answered until now + REPLY_WINDOW_MS; the oldest is forgotten beyond the bound. */
@@ -74,6 +97,11 @@ export class Forwarder implements Worker {
 /** How long a connection that sent through a forwarder may be answered through it (ms), and how many are remembered. */
 const REPLY_WINDOW_MS = 10 * 60_000;
 const MAX_REPLY_CONNECTIONS = 1_024;
+
+/** Whether the node took a message on (to a connection: its own drops, e.g. `queue_full`, are counted there). */
+function handedOn(outcome: RouteOutcome): boolean {
+  return outcome === 'delivered' || outcome === 'sent';
+}
 
 /** The key of an answer's destination: a connection and the address its return route named after it. */
 function replyKey(connection: string, after: Address | undefined): string {

@@ -20,7 +20,7 @@ import { decodeResponse, HubSession } from '@tessera/lease-client';
 import type { Signer } from '@tessera/secure-channel';
 import { InvalidRelayOptionsError } from './errors.js';
 import { checkRelayName, forwarderName } from './relay-name.js';
-import { AttachedSchema, CreatedSchema, RELAY_SERVICE } from './relay-protocol.js';
+import { AttachedSchema, CreatedSchema, DeletedSchema, RELAY_SERVICE } from './relay-protocol.js';
 
 export interface CreateRelayOptions {
   /** Our identity: `create` goes through a secure channel with it, and the hub binds the name to it. */
@@ -85,6 +85,9 @@ export class Relay extends EventEmitter<RelayEvents> {
   private registeredOnce: Promise<void>;
   private resolveRegistered!: () => void;
   private running: Promise<void> | undefined;
+  /** Set once a `create` succeeded: from then on the hub may hold the name for us, and close deletes it. */
+  private created = false;
+  private closing: Promise<void> | undefined;
 
   constructor(
     private readonly node: Node,
@@ -132,12 +135,37 @@ export class Relay extends EventEmitter<RelayEvents> {
     return this.registeredOnce;
   }
 
-  /** Stops keeping the relay (the hub keeps the name bound to our identity until it restarts). */
-  async close(): Promise<void> {
+  /**
+   * Stops keeping the relay and frees the name at the hub: once a request
+   * under way has ended (at most `requestTimeout`), a `delete` through the
+   * channel, after which the hub stops `forward_to_<name>` and the name is
+   * free. When the hub does not answer it (unreachable, restarted), the name
+   * stays bound to our identity there until the hub restarts; close resolves
+   * either way, and never throws.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.shutDown();
+    return this.closing;
+  }
+
+  private async shutDown(): Promise<void> {
     this.stop.abort();
-    this.session.close();
+    // a create under way must end before the delete, or the name it binds would stay
     await this.running;
+    if (this.created) await this.deleteAtHub();
+    this.session.close();
     if (this.pingAddress !== undefined) await this.node.stopWorker(this.pingAddress).catch(() => undefined);
+  }
+
+  /** `delete` through the channel; a failure is logged, not thrown (the hub frees the name at its restart). */
+  private async deleteAtHub(): Promise<void> {
+    try {
+      const reply = await this.session.request(this.service, JSON.stringify({ action: 'delete', name: this.name }));
+      decodeResponse(reply.payload, 'delete', 'relay service', DeletedSchema);
+      this.logger.info({}, 'relay deleted at the hub');
+    } catch (err) {
+      this.logger.warn({ err: describeError(err) }, 'the hub did not delete the relay; the name stays bound to this identity there until the hub restarts');
+    }
   }
 
   private async run(): Promise<void> {
@@ -174,6 +202,7 @@ export class Relay extends EventEmitter<RelayEvents> {
       'relay service',
       CreatedSchema,
     );
+    this.created = true;
     const attach = JSON.stringify({ action: 'attach', ticket: created.ticket });
     const reply = await this.node.request([...this.hops, local(this.service)], attach, { timeout: this.timeout });
     decodeResponse(reply.payload, 'attach', 'relay service', AttachedSchema);

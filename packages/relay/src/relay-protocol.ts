@@ -6,11 +6,12 @@ export const RELAY_SERVICE = 'relay';
 const RequestId = z.string().max(128).optional();
 
 /**
- * A request to the relay service (JSON as in docs/protocol.md §4):
+ * A request to the relay service (docs/protocol.md §7; JSON as in §4):
  * `create` through a secure channel (it binds the name to the caller's
  * identity and answers a one-time `ticket`), then `attach` with that ticket
  * straight over the device's own connection (which that connection becomes
- * the relay's route).
+ * the relay's route); `delete` through a secure channel, by the owner, frees
+ * the name.
  */
 export const RelayRequestSchema = z.discriminatedUnion('action', [
   z.object({ action: z.literal('create'), name: z.string().max(256), request_id: RequestId }),
@@ -19,7 +20,13 @@ export const RelayRequestSchema = z.discriminatedUnion('action', [
 ]);
 export type RelayRequest = z.output<typeof RelayRequestSchema>;
 
+/** The failure codes the relay service answers (docs/protocol.md §7, the codes of §4). */
+export const RELAY_FAILURE_CODES = ['invalid_request', 'not_found', 'not_allowed', 'quota_exceeded', 'unavailable', 'internal'] as const;
+export type RelayFailureCode = (typeof RELAY_FAILURE_CODES)[number];
+
 /** The success fields of `create`. */
 export const CreatedSchema = z.object({ name: z.string(), address: z.string(), ticket: z.string(), expires: z.string() });
 /** The success fields of `attach`. */
 export const AttachedSchema = z.object({ name: z.string(), address: z.string() });
+/** The success fields of `delete`. */
+export const DeletedSchema = z.object({ name: z.string() });

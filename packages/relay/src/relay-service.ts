@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { type Context, fromUtf8, type Message, type Node, type Route, type Worker, type Clock } from '@tessera/core';
-import { connectionRoute, Forwarder, FORWARDER_ACCESS } from './forwarder.js';
+import { type Context, describeError, fromUtf8, type Logger, type Message, type Node, type Route, type Worker, type Clock } from '@tessera/core';
+import { connectionRoute, Forwarder, FORWARDER_ACCESS, type ForwarderDrop, type ForwarderHost } from './forwarder.js';
 import { InvalidRelayOptionsError } from './errors.js';
-import { forwarderName, isRelayName, nameAllowed } from './relay-name.js';
-import { type RelayRequest, RelayRequestSchema } from './relay-protocol.js';
+import { RelayCounters } from './relay-counters.js';
+import { FORWARDER_PREFIX, forwarderName, isRelayName, nameAllowed } from './relay-name.js';
+import { type RelayFailureCode, type RelayRequest, RelayRequestSchema } from './relay-protocol.js';
 
 /** What the service asks about a caller: whether it is a member, and its stored attributes. */
 export type RelayMembership = (identifier: string) => Promise<{ attributes: Readonly<Record<string, string>> } | undefined>;
@@ -23,15 +24,28 @@ export interface RelayServiceOptions {
   isConnection?: (name: string) => boolean;
   /** Messages a forwarder's mailbox holds (default 1,024). */
   forwarderMailbox?: number;
+  /**
+   * Bytes (payload + 64 per message) each sender — the connection its messages
+   * arrive on — may add to a device's connection while messages wait for it
+   * (default 65,536; see SenderShares). Beyond it a sender's messages are
+   * dropped (`relay_over_share`) until the device has caught up.
+   */
+  senderShare?: number;
+  /** Messages waiting for a connection's socket (default: asks the node's transports, `Transport.queuedFor`). */
+  queuedFor?: (connection: string) => number;
+  /**
+   * Milliseconds between checks that the owners of the relays are still
+   * members (default 60,000). A removal handled here ends the relays at once
+   * (`removeAllOf`); this ends them on the other hubs that share the members.
+   */
+  membershipCheckInterval?: number;
 }
-
-type FailureCode = 'invalid_request' | 'not_found' | 'not_allowed' | 'quota_exceeded' | 'unavailable' | 'internal';
 
 class Refusal extends Error {
   /** The request's request_id, when the refusal came before the request was read whole. */
   requestId: string | undefined;
   constructor(
-    readonly failureCode: FailureCode,
+    readonly failureCode: RelayFailureCode,
     message: string,
   ) {
     super(message);
@@ -50,12 +64,28 @@ interface Ticket {
   expiresAt: number;
 }
 
-/** Counters of a relay service. */
+/** What a relay service holds now, and what it counted since it started. */
 export interface RelayServiceStats {
+  /** Names bound to an identity. */
   relays: number;
+  /** Of those, the ones with a device's connection attached. */
   attached: number;
+  /** `create`s waiting for their `attach`. */
   pendingTickets: number;
-  /** Messages a forwarder dropped: no device attached (or its connection is gone), or refused. */
+  /** `attach`es that made a connection a relay's route. */
+  registrations: number;
+  /** `create` and `attach` requests refused, by failure code (`not_allowed`, `quota_exceeded`, …). */
+  refused: Record<string, number>;
+  /** Messages forwarders sent on: `to_device`, and `from_device` (a device's answers to its callers). */
+  forwarded: Record<string, number>;
+  /**
+   * Messages for `forward_to_<name>` dropped, by reason: `unknown_address` (no
+   * relay of that name here), `access_denied` (what a secure channel on the hub
+   * delivered), `mailbox_full` (the forwarder's mailbox), `relay_detached` (no
+   * device attached, or its connection is gone), `relay_refused` (a device's
+   * message that answers no caller), `relay_over_share` (a sender over its
+   * share of a device's connection that backs up).
+   */
   dropped: Record<string, number>;
 }
 
@@ -73,15 +103,21 @@ export interface RelayServiceStats {
 export class RelayService implements Worker {
   private readonly relays = new Map<string, RelayEntry>();
   private readonly tickets = new Map<string, Ticket>();
-  private readonly drops = new Map<string, number>();
+  private readonly counters = new RelayCounters();
   private readonly requireAttribute: boolean;
   private readonly maxPerIdentity: number;
   private readonly maxRelays: number;
   private readonly ticketTtl: number;
   private readonly forwarderMailbox: number;
+  private readonly senderShare: number;
+  private readonly membershipCheckInterval: number;
   private node: Node | undefined;
   private clock: Clock | undefined;
   private isConnection: (name: string) => boolean;
+  private queuedFor: (connection: string) => number;
+  private stopLocalDrops: (() => void) | undefined;
+  private membershipTimer: unknown;
+  private stopped = false;
 
   constructor(private readonly options: RelayServiceOptions) {
     this.requireAttribute = options.requireAttribute ?? false;
@@ -89,7 +125,10 @@ export class RelayService implements Worker {
     this.maxRelays = positive('maxRelays', options.maxRelays ?? 1_024);
     this.ticketTtl = positive('ticketTtl', options.ticketTtl ?? 30_000);
     this.forwarderMailbox = positive('forwarderMailbox', options.forwarderMailbox ?? 1_024);
+    this.senderShare = positive('senderShare', options.senderShare ?? 65_536);
+    this.membershipCheckInterval = positive('membershipCheckInterval', options.membershipCheckInterval ?? 60_000);
     this.isConnection = options.isConnection ?? (() => false);
+    this.queuedFor = options.queuedFor ?? (() => 0);
   }
 
   initialize(ctx: Context): void {
@@ -97,9 +136,26 @@ export class RelayService implements Worker {
     this.clock = ctx.node.clock;
     const router = ctx.node.router;
     if (this.options.isConnection === undefined) this.isConnection = (name) => name.startsWith('ws.') && router.hasLocal(name);
+    if (this.options.queuedFor === undefined) {
+      this.queuedFor = (connection) => {
+        for (const transport of router.allTransports()) {
+          const n = transport.queuedFor?.(connection) ?? 0;
+          if (n > 0) return n;
+        }
+        return 0;
+      };
+    }
+    // what the router refuses at a forwarder's address (no such relay, a channel's plaintext, a full mailbox)
+    this.stopLocalDrops = router.onLocalDrop((name, reason) => {
+      if (name.startsWith(FORWARDER_PREFIX)) this.counters.dropped.add(reason);
+    });
+    this.scheduleMembershipCheck(ctx.logger);
   }
 
   async shutdown(ctx: Context): Promise<void> {
+    this.stopped = true;
+    this.stopLocalDrops?.();
+    if (this.membershipTimer !== undefined) this.clock?.clearTimeout(this.membershipTimer);
     const names = [...this.relays.keys()];
     this.relays.clear();
     this.tickets.clear();
@@ -109,19 +165,31 @@ export class RelayService implements Worker {
   stats(): RelayServiceStats {
     let attached = 0;
     for (const r of this.relays.values()) if (r.route !== undefined) attached++;
-    return { relays: this.relays.size, attached, pendingTickets: this.tickets.size, dropped: Object.fromEntries(this.drops) };
+    const c = this.counters;
+    return {
+      relays: this.relays.size,
+      attached,
+      pendingTickets: this.tickets.size,
+      registrations: c.registrations,
+      refused: c.refused.toJSON(),
+      forwarded: c.forwarded.toJSON(),
+      dropped: c.dropped.toJSON(),
+    };
   }
 
   async handleMessage(ctx: Context, msg: Message): Promise<void> {
     let requestId: string | undefined;
+    let action: RelayRequest['action'] | undefined;
     try {
       const request = parse(msg.payload);
       requestId = request.request_id;
+      action = request.action;
       const answer = await this.handle(ctx, msg, request);
       ctx.reply(msg, JSON.stringify({ result: 'success', ...answer, ...(requestId === undefined ? {} : { request_id: requestId }) }));
     } catch (err) {
       const refusal = err instanceof Refusal ? err : new Refusal('internal', 'internal error');
       requestId ??= refusal.requestId;
+      if (action === 'create' || action === 'attach') this.counters.refused.add(refusal.failureCode);
       if (!(err instanceof Refusal)) ctx.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'relay request failed');
       ctx.reply(msg, JSON.stringify({ result: 'failure', code: refusal.failureCode, message: refusal.message, ...(requestId === undefined ? {} : { request_id: requestId }) }));
     }
@@ -161,7 +229,7 @@ export class RelayService implements Worker {
       this.relays.set(name, { owner: identifier, route: undefined });
       try {
         // a forwarder left from a relay removed meanwhile (removeAllOf) serves on: it asks for its route each time
-        if (!ctx.node.router.hasLocal(forwarderName(name))) await ctx.node.startWorker(forwarderName(name), new Forwarder(name, this.host, (reason) => this.drop(reason)), {
+        if (!ctx.node.router.hasLocal(forwarderName(name))) await ctx.node.startWorker(forwarderName(name), new Forwarder(name, this.host, this.senderShare), {
           incoming: FORWARDER_ACCESS,
           mailboxCapacity: this.forwarderMailbox,
         });
@@ -217,6 +285,7 @@ export class RelayService implements Worker {
     const relay = this.relays.get(ticket.name);
     if (relay === undefined || relay.owner !== ticket.owner) throw new Refusal('not_allowed', 'not allowed: no such ticket');
     relay.route = connectionRoute(connection);
+    this.counters.registrations++;
     return { name: ticket.name, address: forwarderName(ticket.name) };
   }
 
@@ -241,15 +310,48 @@ export class RelayService implements Worker {
     return names.length;
   }
 
-  private readonly host = {
-    routeOf: (name: string): Route | undefined => this.relays.get(name)?.route,
-    isConnection: (name: string): boolean => this.isConnection(name),
-  };
-
-  private drop(reason: string): void {
-    this.drops.set(reason, (this.drops.get(reason) ?? 0) + 1);
-    this.node?.router.drop(reason);
+  /**
+   * Ends the relays of every owner that is no member any more; resolves with
+   * how many. An owner whose membership cannot be read now (the storage is
+   * down) keeps its relays until the next check.
+   */
+  async removeNonMembers(): Promise<number> {
+    const owners = new Set([...this.relays.values()].map((r) => r.owner));
+    let removed = 0;
+    let failure: unknown;
+    for (const owner of owners) {
+      try {
+        if ((await this.options.membership(owner)) === undefined) removed += await this.removeAllOf(owner);
+      } catch (err) {
+        failure ??= err;
+      }
+    }
+    if (failure !== undefined) throw failure;
+    return removed;
   }
+
+  /** Checks the owners' membership every membershipCheckInterval (removeNonMembers), one check at a time. */
+  private scheduleMembershipCheck(logger: Logger): void {
+    if (this.stopped || this.clock === undefined) return;
+    this.membershipTimer = this.clock.setTimeout(() => {
+      this.membershipTimer = undefined;
+      this.removeNonMembers().then(
+        (n) => n > 0 && logger.info({ removed: n }, 'relays of identities that are no members any more removed'),
+        (err: unknown) => logger.warn({ err: describeError(err) }, 'checking the relays’ owners failed; trying again at the next check'),
+      ).finally(() => this.scheduleMembershipCheck(logger));
+    }, this.membershipCheckInterval);
+  }
+
+  private readonly host: ForwarderHost = {
+    routeOf: (name) => this.relays.get(name)?.route,
+    isConnection: (name) => this.isConnection(name),
+    queuedFor: (connection) => this.queuedFor(connection),
+    dropped: (reason: ForwarderDrop) => {
+      this.counters.dropped.add(reason);
+      this.node?.router.drop(reason);
+    },
+    forwarded: (direction) => this.counters.forwarded.add(direction),
+  };
 
   private now(): number {
     return this.clock?.now() ?? Date.now();

@@ -1,9 +1,10 @@
 import { expect } from 'chai';
-import { Authority, memoryMemberStore } from '@tessera/authority';
+import { Authority, type MemberStore, memoryMemberStore } from '@tessera/authority';
 import { startTcpProxy, type TcpProxy, waitUntil } from '@tessera/testing';
 import { type Clock, echoWorker, fromUtf8, local, type Message, route, type Route, WS } from '@tessera/core';
-import { createRelay, RelayService, type RelayServiceOptions, type Relay } from '@tessera/relay';
+import { createRelay, type CreateRelayOptions, RelayService, type RelayServiceOptions, type Relay } from '@tessera/relay';
 import { createSecureChannel, Ed25519Identity, identifierOf, startSecureChannelListener, throughSecureChannel } from '@tessera/secure-channel';
+import type { WsTransportOptions } from '@tessera/transport-ws';
 import { anyone, fakeClock, Inbox, makeNode, stopAll, type TestNode } from '../../secure-channel/test/channel-helpers.js';
 
 interface Hub extends TestNode {
@@ -14,16 +15,25 @@ interface Hub extends TestNode {
   routed: Message[];
 }
 
+interface TestHubOptions {
+  port?: number;
+  relay?: Partial<RelayServiceOptions>;
+  clock?: Clock;
+  ws?: WsTransportOptions;
+  /** The members (default: a memory store of its own); hubs that share one share their members, as on one Redis. */
+  members?: MemberStore;
+}
+
 /** A hub as `tessera hub` runs one, in process: no forwarding, the authority, a channel listener, the relay service. */
-async function startTestHub(port = 0, options: Partial<RelayServiceOptions> = {}, clock?: Clock): Promise<Hub> {
-  const hub = makeNode('hub', { ws: { forwarding: false }, ...(clock ? { clock } : {}) });
+async function startTestHub({ port = 0, relay: options = {}, clock, ws = {}, members = memoryMemberStore() }: TestHubOptions = {}): Promise<Hub> {
+  const hub = makeNode('hub', { ws: { forwarding: false, ...ws }, ...(clock ? { clock } : {}) });
   const routed: Message[] = [];
   const route0 = hub.node.route.bind(hub.node);
   hub.node.route = (msg) => {
     routed.push(msg);
     return route0(msg);
   };
-  const authority = new Authority({ store: memoryMemberStore(), identity: hub.identity, clock: hub.node.clock });
+  const authority = new Authority({ store: members, identity: hub.identity, clock: hub.node.clock });
   await hub.node.startWorker('authority', authority);
   await startSecureChannelListener(hub.node, { identity: hub.identity, trust: anyone });
   const service = new RelayService({ membership: (id) => authority.membership(id), ...options });
@@ -60,7 +70,7 @@ async function enrolledPeer(hub: Hub) {
 const relays: Relay[] = [];
 const proxies: TcpProxy[] = [];
 
-async function device(hubPort: number, hub: Hub, name: string, identity = Ed25519Identity.generate()): Promise<{ d: TestNode; relay: Relay }> {
+async function device(hubPort: number, hub: Hub, name: string, identity = Ed25519Identity.generate(), options: Partial<CreateRelayOptions> = {}): Promise<{ d: TestNode; relay: Relay }> {
   const d = makeNode(`device-${name}`, { ws: { forwarding: false } });
   await d.node.startWorker('echo', echoWorker);
   const { token } = await hub.authority.createToken({ attributes: { role: 'device' } });
@@ -71,6 +81,7 @@ async function device(hubPort: number, hub: Hub, name: string, identity = Ed2551
     pingInterval: 50,
     requestTimeout: 1_000,
     backoff: { initialDelay: 20, maxDelay: 200 },
+    ...options,
   });
   relays.push(relay);
   return { d, relay };
@@ -110,7 +121,7 @@ describe('relays (forwarders at the hub)', function () {
     const port = first.port;
     await first.node.stop({ timeout: 100 });
     // the new hub knows the identity already: its member store is its own, so enroll it there by hand
-    const second = await startTestHub(port);
+    const second = await startTestHub({ port });
     const { token } = await second.authority.createToken({ attributes: {} });
     const enroller = makeNode('enroller');
     const channel = await createSecureChannel(enroller.node, route({ type: WS, value: `127.0.0.1:${port}` }, 'secure_channel'), { identity, trust: anyone });
@@ -235,7 +246,7 @@ describe('relays (forwarders at the hub)', function () {
 
   it('lets a ticket wait ticketTtl for its attach, no longer; bounds names per identity; ends a removed member’s relays', async () => {
     const { clock, tick } = fakeClock();
-    const hub = await startTestHub(0, { maxPerIdentity: 2, ticketTtl: 1_000 }, clock);
+    const hub = await startTestHub({ relay: { maxPerIdentity: 2, ticketTtl: 1_000 }, clock });
     const { peer, ws, ask, create } = await enrolledPeer(hub);
     const late = await create('a1');
     tick(1_000);
@@ -252,9 +263,95 @@ describe('relays (forwarders at the hub)', function () {
     expect(hub.node.workerAddresses().filter((a) => a.startsWith('forward_to_'))).to.deep.equal([]);
   });
 
+  it('keeps the relay between liveness checks: the device’s own check comes back through the forwarder', async () => {
+    const hub = await startTestHub();
+    // a check that got no answer would fail only after 10 s: none is lost to a busy machine
+    const { relay } = await device(hub.port, hub, 'pump-12', undefined, { requestTimeout: 10_000 });
+    await relay.registered();
+    const failures: Error[] = [];
+    relay.on('retrying', ({ err }) => failures.push(err));
+    // ten checks go out and come back (the device's answers to itself pass, they answer no caller)
+    await waitUntil('ten liveness checks through the relay', () => (hub.service.stats().forwarded['from_device'] ?? 0) >= 10);
+    expect(failures).to.deep.equal([]);
+    expect(hub.service.stats()).to.include({ registrations: 1 });
+    expect(hub.service.stats().dropped['relay_refused']).to.equal(undefined);
+  });
+
+  it('frees the name at the hub when the device closes its relay; only the owner may delete a name', async () => {
+    const hub = await startTestHub();
+    const { relay } = await device(hub.port, hub, 'pump-13');
+    await relay.registered();
+    // another member may not delete it: the answer is the one for a name nobody holds
+    const { create, ask, channel } = await enrolledPeer(hub);
+    expect(await ask([channel.address, local('relay')], { action: 'delete', name: 'pump-13', request_id: 'd1' })).to.include({ result: 'failure', code: 'not_found', request_id: 'd1' });
+    expect(await create('pump-13')).to.include({ result: 'failure', code: 'not_allowed' });
+    expect(hub.service.stats()).to.include({ relays: 1, attached: 1 });
+
+    await relay.close();
+    // at once: no relay, no forwarder, and the name is free for another identity
+    expect(hub.service.stats()).to.include({ relays: 0, attached: 0 });
+    expect(hub.node.workerAddresses().filter((a) => a.startsWith('forward_to_'))).to.deep.equal([]);
+    const third = makeNode('third');
+    third.node.send(route({ type: WS, value: `127.0.0.1:${hub.port}` }, 'forward_to_pump-13', 'echo'), 'anyone there?');
+    await waitUntil('the message to the freed name refused', () => hub.service.stats().dropped['unknown_address'] === 1);
+    expect(await create('pump-13')).to.include({ result: 'success', name: 'pump-13' });
+    expect(hub.service.stats().refused).to.deep.equal({ not_allowed: 1 });
+  });
+
+  it('gives each sender a share of a device connection that backs up: a flood is cut and counted, another caller still gets its answer', async () => {
+    // the hub's bounds as `tessera hub` sets them: 256 KiB in a peer's socket, then 1 MiB queued
+    const hub = await startTestHub({ ws: { highWaterMark: 256 << 10, maxQueuedBytes: 1 << 20 } });
+    await hub.node.startWorker('echo', echoWorker);
+    const link = await startTcpProxy(hub.port);
+    proxies.push(link);
+    // no liveness checks while the link is held: this test is about callers
+    const { relay } = await device(link.port, hub, 'pump-14', undefined, { pingInterval: 3_600_000 });
+    await relay.registered();
+    const ws = route({ type: WS, value: `127.0.0.1:${hub.port}` });
+    const flooder = makeNode('flooder');
+    const flood = async (payload: Uint8Array, n: number) => {
+      for (let i = 0; i < n; i++) flooder.node.send([...ws, local('forward_to_pump-14'), local('sink')], payload);
+      // every earlier message of the flooder's connection has been routed at the hub when its echo answers
+      await flooder.node.request([...ws, local('echo')], 'paced');
+    };
+    // the device reads nothing for now (a slow link): what the hub sends it backs up, first in the kernel's buffers,
+    // then in the hub's socket, then in its queue; the flooder sends 16 KiB messages until the hub refuses some,
+    // then 12,000 empty ones (more than the queue's 10,000 messages, or its last bytes)
+    link.hold();
+    const backedUp = () => (hub.service.stats().dropped['relay_over_share'] ?? 0) + (hub.node.stats().dropped['queue_full'] ?? 0) > 0;
+    for (let rounds = 0; !backedUp() && rounds < 1_024; rounds++) await flood(new Uint8Array(16 << 10), 64);
+    expect(backedUp(), 'the flood backed the device connection up').to.equal(true);
+    for (let rounds = 0; rounds < 12; rounds++) await flood(new Uint8Array(0), 1_000);
+    const caller = makeNode('caller');
+    const answer = caller.node.request([...ws, local('forward_to_pump-14'), local('echo')], 'my turn', { timeout: 20_000 });
+    await caller.node.request([...ws, local('echo')], 'routed?'); // the caller's request is at the hub now
+    link.release();
+    expect(fromUtf8((await answer).payload)).to.equal('my turn');
+    // the flood's excess was cut at the forwarder and counted; nothing overflowed the device connection's queue
+    expect(hub.service.stats().dropped['relay_over_share']).to.be.greaterThan(0);
+    expect(hub.node.stats().dropped['relay_over_share']).to.equal(hub.service.stats().dropped['relay_over_share']);
+    expect(hub.node.stats().dropped['queue_full']).to.equal(undefined);
+  });
+
+  it('ends the relays of an owner removed on another hub that shares the members, at the next membership check', async () => {
+    const { clock, tick } = fakeClock();
+    const members = memoryMemberStore();
+    const hub = await startTestHub({ clock, members, relay: { membershipCheckInterval: 60_000 } });
+    const { peer, ws, ask, create } = await enrolledPeer(hub);
+    const created = await create('c1');
+    expect(await ask([...ws, local('relay')], { action: 'attach', ticket: created['ticket'] })).to.include({ result: 'success' });
+    // another hub on the same storage removes the member: this hub hears nothing of it
+    expect(await members.remove(identifierOf(peer.identity.publicKey))).to.equal(true);
+    tick(59_999);
+    expect(hub.service.stats()).to.include({ relays: 1, attached: 1 });
+    tick(1);
+    await waitUntil('the relay of the removed member ended', () => hub.service.stats().relays === 0);
+    expect(hub.node.workerAddresses().filter((a) => a.startsWith('forward_to_'))).to.deep.equal([]);
+  });
+
   it('frees a name created and never attached once its ticket is gone, its forwarder too; echoes request_id on a bad request', async () => {
     const { clock, tick } = fakeClock();
-    const hub = await startTestHub(0, { maxPerIdentity: 1, ticketTtl: 1_000 }, clock);
+    const hub = await startTestHub({ relay: { maxPerIdentity: 1, ticketTtl: 1_000 }, clock });
     const { ask, channel, create } = await enrolledPeer(hub);
     expect(await create('b1')).to.include({ result: 'success' });
     expect(await create('b2')).to.include({ result: 'failure', code: 'quota_exceeded' }); // b1 still waits for its attach

@@ -9,6 +9,14 @@ export interface TcpProxy {
   saw(needle: string): boolean;
   /** Destroys the connections it carries now; new ones are still accepted. */
   cut(): void;
+  /**
+   * Stops passing on what the server sends on the connections it carries now
+   * (the clients read nothing more; it backs up at the server, as behind a
+   * slow link), until `release`. What the clients send still passes.
+   */
+  hold(): void;
+  /** Passes on what the server sent meanwhile, and from now on. */
+  release(): void;
   /** Cuts and stops listening. */
   close(): void;
 }
@@ -16,6 +24,8 @@ export interface TcpProxy {
 /** Starts a TcpProxy in front of `port` (what a test uses to drop a peer's connection and watch the wire). */
 export async function startTcpProxy(port: number): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
+  /** Each connection: the client's socket, and ours to the server. */
+  const pairs = new Set<{ inbound: Socket; outbound: Socket; held: boolean }>();
   const bytes: Buffer[] = [];
   const server: Server = createServer((inbound) => {
     const outbound = connect(port, '127.0.0.1');
@@ -26,7 +36,12 @@ export async function startTcpProxy(port: number): Promise<TcpProxy> {
       s.on('error', () => s.destroy());
     }
     inbound.pipe(outbound).pipe(inbound);
-    inbound.on('close', () => outbound.destroy());
+    const pair = { inbound, outbound, held: false };
+    pairs.add(pair);
+    inbound.on('close', () => {
+      pairs.delete(pair);
+      outbound.destroy();
+    });
     outbound.on('close', () => inbound.destroy());
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -38,6 +53,22 @@ export async function startTcpProxy(port: number): Promise<TcpProxy> {
     bytes,
     saw: (needle) => Buffer.concat(bytes).includes(Buffer.from(needle)),
     cut,
+    hold() {
+      for (const pair of pairs) {
+        if (pair.held) continue;
+        pair.held = true;
+        pair.outbound.unpipe(pair.inbound);
+        pair.outbound.pause();
+      }
+    },
+    release() {
+      for (const pair of pairs) {
+        if (!pair.held) continue;
+        pair.held = false;
+        pair.outbound.pipe(pair.inbound);
+        pair.outbound.resume();
+      }
+    },
     close() {
       cut();
       server.close();

@@ -54,6 +54,8 @@ export class WebSocketTransport extends EventEmitter implements Transport {
   /** Outgoing connections by the address value used to reach them (a cache over `outgoing`). */
   private readonly byTarget = new Map<string, Connection>();
   private readonly incoming = new Set<Connection>();
+  /** Every connection, incoming and outgoing, by its LOCAL name. */
+  private readonly byName = new Map<string, Connection>();
   private readonly wsListeners: WsListener[] = [];
   private readonly streams = new Set<StatusStream>();
   private nextId = 0;
@@ -118,6 +120,7 @@ export class WebSocketTransport extends EventEmitter implements Transport {
       }
       connection = new Connection(this.node, this.newName(), url, this.options, this.hooks(), url);
       this.outgoing.set(url, connection);
+      this.byName.set(connection.name, connection);
       connection.dial();
     }
     this.byTarget.set(target, connection);
@@ -136,6 +139,16 @@ export class WebSocketTransport extends EventEmitter implements Transport {
       lastSeen: c.lastSeen,
     });
     return [...[...this.incoming].map((c) => info(c, 'incoming')), ...[...this.outgoing.values()].map((c) => info(c, 'outgoing'))];
+  }
+
+  /**
+   * Messages waiting for the socket of the connection at LOCAL `name` (it is
+   * down, or the peer reads slower than it is sent to: its socket holds
+   * `highWaterMark` bytes already); 0 while it keeps up, and for a name that is
+   * no connection. A look-up, cheap enough for each message.
+   */
+  queuedFor(name: string): number {
+    return this.byName.get(name)?.queued ?? 0;
   }
 
   /** Counters: connections held, and those turned away or dropped by the limits. */
@@ -187,6 +200,7 @@ export class WebSocketTransport extends EventEmitter implements Transport {
     }
     const connection = new Connection(this.node, this.newName(), peer, this.options, this.hooks());
     this.incoming.add(connection);
+    this.byName.set(connection.name, connection);
     connection.attach(socket);
   }
 
@@ -199,6 +213,7 @@ export class WebSocketTransport extends EventEmitter implements Transport {
       },
       gone: (c: Connection) => {
         this.incoming.delete(c);
+        this.byName.delete(c.name);
         if (c.dialUrl !== undefined && this.outgoing.get(c.dialUrl) === c) this.outgoing.delete(c.dialUrl);
         for (const [target, known] of this.byTarget) if (known === c) this.byTarget.delete(target);
         this.emit(`gone:${c.name}`);

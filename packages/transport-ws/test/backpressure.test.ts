@@ -35,11 +35,13 @@ describe('back-pressure', () => {
       await new Promise((res) => setImmediate(res));
     }
     expect(overflow).to.be.instanceOf(QueueFullError);
-    const queued = sender.transport.connections()[0]!.queued;
+    const { name, queued } = sender.transport.connections()[0]!;
     expect(queued).to.equal(8);
+    expect(sender.transport.queuedFor(name), 'queuedFor finds the connection by its LOCAL name').to.equal(8);
+    expect(sender.transport.queuedFor('ws.0.nobody')).to.equal(0);
     // the peer reads again: the queue drains by itself
     peerSocket!.resume();
-    await waitUntil('the queue to drain', () => sender.transport.connections()[0]!.queued === 0);
+    await waitUntil('the queue to drain', () => sender.transport.queuedFor(name) === 0);
     expect(received).to.be.greaterThan(8);
     await sender.node.stop({ timeout: 100 });
     server.close();

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { Authority } from '@tessera/authority';
 import type { Node } from '@tessera/core';
+import type { RelayService } from '@tessera/relay';
 import type { SecureChannelListener } from '@tessera/secure-channel';
 import type { StrangerGuard } from './stranger-guard.js';
 import type { LeaseService } from '@tessera/token-lease';
@@ -8,12 +9,17 @@ import type { WebSocketTransport } from '@tessera/transport-ws';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { HubConfig } from './hub-config.js';
 
-/** A Prometheus registry for a hub: leases created and revoked, revocation failures, expiry lateness, drops, peers, secure channels, refused enrollments. */
+/** A Prometheus registry for a hub: leases created and revoked, revocation failures, expiry lateness, drops, peers, secure channels, refused enrollments, relays. */
 export function hubMetrics(
   service: LeaseService,
   node: Node,
   transport: Pick<WebSocketTransport, 'stats'>,
-  secure?: { channels: SecureChannelListener; strangers: Pick<StrangerGuard, 'stats'>; authority: Pick<Authority, 'enrollRefusals'> },
+  secure?: {
+    channels: SecureChannelListener;
+    strangers: Pick<StrangerGuard, 'stats'>;
+    authority: Pick<Authority, 'enrollRefusals'>;
+    relays: Pick<RelayService, 'stats'>;
+  },
 ): Registry {
   const channels = secure?.channels;
   const registry = new Registry();
@@ -112,6 +118,7 @@ export function hubMetrics(
       },
     });
   }
+  if (secure !== undefined) relayMetrics(registry, secure.relays);
   if (channels !== undefined) {
     new Gauge({
       name: 'tessera_secure_channels',
@@ -135,6 +142,59 @@ export function hubMetrics(
     });
   }
   return registry;
+}
+
+/** The relay service's figures (packages/relay): relays held, registrations and their refusals, messages forwarded and dropped. */
+function relayMetrics(registry: Registry, relays: Pick<RelayService, 'stats'>): void {
+  new Gauge({
+    name: 'tessera_relays',
+    help: 'Relay names registered (bound to an identity), of those attached to a device connection, and creates waiting for their attach',
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      const s = relays.stats();
+      this.set({ state: 'registered' }, s.relays);
+      this.set({ state: 'attached' }, s.attached);
+      this.set({ state: 'pending' }, s.pendingTickets);
+    },
+  });
+  new Counter({
+    name: 'tessera_relay_registrations_total',
+    help: 'Relay attaches that made a device connection a relay route (first registrations and re-registrations)',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(relays.stats().registrations);
+    },
+  });
+  new Counter({
+    name: 'tessera_relay_messages_forwarded_total',
+    help: 'Messages relays sent on, by direction: to_device, and from_device (a device answering its callers)',
+    labelNames: ['direction'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [direction, n] of Object.entries(relays.stats().forwarded)) this.inc({ direction }, n);
+    },
+  });
+  new Gauge({
+    name: 'tessera_relay_messages_dropped',
+    help: 'Messages for forward_to_<name> dropped, by reason (counts since start): unknown_address, access_denied, mailbox_full, relay_detached, relay_refused, relay_over_share',
+    labelNames: ['reason'],
+    registers: [registry],
+    collect() {
+      for (const [reason, n] of Object.entries(relays.stats().dropped)) this.set({ reason }, n);
+    },
+  });
+  new Gauge({
+    name: 'tessera_relay_registrations_refused',
+    help: 'Relay create and attach requests refused, by failure code (counts since start)',
+    labelNames: ['code'],
+    registers: [registry],
+    collect() {
+      for (const [code, n] of Object.entries(relays.stats().refused)) this.set({ code }, n);
+    },
+  });
 }
 
 /** The warning of a secure hub whose members live in its memory only (`--storage memory`, no snapshot). */

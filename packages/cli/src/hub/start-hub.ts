@@ -29,8 +29,8 @@ export interface Hub {
   influx?: InfluxdbLocal;
   /** Whose tokens this hub makes and sweeps (`--deployment`, or derived from the storage). */
   deployment: string;
-  /** A secure hub's identity, authority and secure-channel listener (none with --insecure). */
-  secure?: { identifier: string; identityPath: string; authority: Authority; channels: SecureChannelListener; strangers: StrangerGuard };
+  /** A secure hub's identity, authority, secure-channel listener and relay service (none with --insecure). */
+  secure?: { identifier: string; identityPath: string; authority: Authority; channels: SecureChannelListener; strangers: StrangerGuard; relays: RelayService };
   metricsUrl?: string;
   stop(): Promise<void>;
 }
@@ -105,16 +105,19 @@ export async function startHub(config: HubConfig, logger: Logger, env: NodeJS.Pr
     // Anyone who proves an identity may open a channel (a device must, to enroll), within the strangers' budget;
     // what it may do is the workers' decision, by live membership: the lease worker and the authority refuse non-members.
     const { listener: channels, strangers } = await startHubChannels(node, { identity, authority, limits: internals.channels ?? {} });
-    // relays (docs: packages/relay): members register a name; forward_to_<name> relays to their connection
+    // relays (docs: packages/relay): members register a name; forward_to_<name> relays to their connection, each
+    // sender within its share of a connection that backs up (the transport says how far behind one is: queuedFor)
     const relays = new RelayService({
       membership: (identifier) => authority.membership(identifier),
       // a relay name only for a member whose `relay` attribute allows it: otherwise any member could take a device's name first
       requireAttribute: true,
     });
     await node.startWorker('relay', relays);
+    // a removal handled here ends the member's relays now; one handled by another hub on the same storage, at this
+    // hub's next membership check (RelayService membershipCheckInterval, 1 min)
     authority.on('removed', (identifier) => void relays.removeAllOf(identifier));
     access = { membership: (identifier) => authority.membership(identifier), admins: config.admin };
-    secure = { identifier: identity.identifier, identityPath, authority, channels, strangers };
+    secure = { identifier: identity.identifier, identityPath, authority, channels, strangers, relays };
     authority.on('enrolled', ({ identifier }) => strangers.admitted(identifier));
     closers.push(() => members.close());
   }
