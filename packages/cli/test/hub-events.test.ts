@@ -107,6 +107,7 @@ describe("the operator's view of a secure hub (hub_events, docs/protocol.md §7)
 
     const events = admin.events();
     expect(events.map((e) => e.seq)).to.deep.equal(events.map((_, i) => i + 1));
+    expect(new Set(events.map((e) => e.subscription))).to.deep.equal(new Set([answer.subscription]));
     const of = <K extends HubEvent['event']>(kind: K) => events.filter((e): e is Extract<HubEvent, { event: K }> => e.event === kind);
     expect(of('lease_issued').map((e) => e.lease.id)).to.deep.equal([second.lease!.id]);
     expect(of('lease_issued')[0]!.lease.attributes).to.deep.equal({ role: 'device' });

@@ -102,9 +102,11 @@ export type Snapshot = z.infer<typeof SnapshotSchema>;
 export const RevokeReasonSchema = z.enum(['expired', 'revoked', 'member_removed']);
 export type RevokeReason = z.infer<typeof RevokeReasonSchema>;
 
-const Envelope = { at: IsoTime, seq: z.number().int().positive() };
+const SubscriptionId = z.string().regex(/^[0-9a-f]{32}$/, 'subscription must be 32 hex digits');
+/** Every event: its subscription, when it happened, its place in the subscription's order. */
+const Envelope = { subscription: SubscriptionId, at: IsoTime, seq: z.number().int().positive() };
 
-/** What the hub sends a subscriber, in order, `seq` 1, 2, 3, … per subscription. */
+/** What the hub sends a subscriber, in order, `seq` 1, 2, 3, … per subscription (named in each). */
 export const HubEventSchema = z.discriminatedUnion('event', [
   z.object({ event: z.literal('lease_issued'), ...Envelope, lease: LeaseSummarySchema }),
   z.object({ event: z.literal('lease_renewed'), ...Envelope, lease: LeaseSummarySchema }),
@@ -118,11 +120,10 @@ export const HubEventSchema = z.discriminatedUnion('event', [
   z.object({ event: z.literal('ended'), ...Envelope, reason: z.enum(['expired', 'not_admin']) }),
 ]);
 export type HubEvent = z.infer<typeof HubEventSchema>;
-/** An event before the hub stamps it with its subscription's `seq`. */
-export type HubEventBody = HubEvent extends infer E ? (E extends HubEvent ? Omit<E, 'seq'> : never) : never;
+/** An event before the hub stamps it with its subscription and `seq`. */
+export type HubEventBody = HubEvent extends infer E ? (E extends HubEvent ? Omit<E, 'seq' | 'subscription'> : never) : never;
 
 const RequestId = z.string().max(256).optional();
-const SubscriptionId = z.string().regex(/^[0-9a-f]{32}$/, 'subscription must be 32 hex digits');
 
 /** Requests to `hub_events`. */
 export const HubEventsRequestSchema = z.discriminatedUnion('action', [

@@ -101,7 +101,7 @@ export class Subscription {
 
   private emit(body: HubEventBody): void {
     this.seq++;
-    if (!this.send(this.route, { ...body, seq: this.seq } as HubEvent)) this.onUnroutable();
+    if (!this.send(this.route, { ...body, subscription: this.id, seq: this.seq } as HubEvent)) this.onUnroutable();
   }
 }
 
