@@ -26,7 +26,7 @@ export function LeaseTable(props: { leases: LeaseSummary[]; total: number; now: 
       ${props.total > props.leases.length ? html`<p class="note">Showing the ${props.leases.length} that expire first.</p>` : null}
       ${error === null ? null : html`<p class="error" role="alert">${error}</p>`}
       <div class="scroll">
-        <table id="leases">
+        <table id="leases" class="cards">
           <thead>
             <tr><th scope="col">Lease</th><th scope="col">Owner</th><th scope="col">Bucket</th><th scope="col">Time left</th><th scope="col">Renewals</th><th scope="col"><span class="sr-only">Action</span></th></tr>
           </thead>
@@ -36,11 +36,11 @@ export function LeaseTable(props: { leases: LeaseSummary[]; total: number; now: 
               const left = Date.parse(l.expires) - props.now;
               return html`
                 <tr key=${l.id} data-lease-id=${l.id} data-owner=${l.owner}>
-                  <td><code title=${l.id}>${shortId(l.id)}</code></td>
-                  <td><code title=${l.owner}>${shortId(l.owner)}</code> <span class="attrs">${attributesText(l.attributes)}</span></td>
-                  <td>${l.privileges.map((p) => `${p.resource} (${p.access})`).join(', ') || '—'}</td>
-                  <td class=${left <= 0 ? 'late' : left < 10_000 ? 'soon' : ''} data-left>${left <= 0 ? 'expired' : duration(left)}</td>
-                  <td>${l.renewals}</td>
+                  <td data-label="Lease"><code title=${l.id}>${shortId(l.id)}</code></td>
+                  <td data-label="Owner"><code title=${l.owner}>${shortId(l.owner)}</code> <span class="attrs">${attributesText(l.attributes)}</span></td>
+                  <td data-label="Bucket">${l.privileges.map((p) => `${p.resource} (${p.access})`).join(', ') || '—'}</td>
+                  <td class=${left <= 0 ? 'late' : left < 10_000 ? 'soon' : ''} data-left data-label="Time left">${left <= 0 ? 'expired' : duration(left)}</td>
+                  <td data-label="Renewals">${l.renewals}</td>
                   <td><button type="button" class="danger" disabled=${busy === l.id} onClick=${() => revoke(l.id)} aria-label=${`Revoke lease ${l.id}`}>Revoke</button></td>
                 </tr>
               `;

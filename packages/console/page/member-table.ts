@@ -24,7 +24,7 @@ export function MemberTable(props: { members: MemberSummary[]; more: boolean; no
       <h2 id="members-title">Members <span class="count">${props.members.length}${props.more ? '+' : ''}</span></h2>
       ${error === null ? null : html`<p class="error" role="alert">${error}</p>`}
       <div class="scroll">
-        <table id="members">
+        <table id="members" class="cards">
           <thead>
             <tr><th scope="col">Identity</th><th scope="col">Attributes</th><th scope="col">Enrolled</th><th scope="col">Last seen</th><th scope="col">Leases</th><th scope="col"><span class="sr-only">Action</span></th></tr>
           </thead>
@@ -33,11 +33,11 @@ export function MemberTable(props: { members: MemberSummary[]; more: boolean; no
             ${sorted.map(
               (m) => html`
                 <tr key=${m.identifier} data-member-id=${m.identifier}>
-                  <td><code title=${m.identifier}>${shortId(m.identifier)}</code></td>
-                  <td class="attrs">${attributesText(m.attributes)}</td>
-                  <td>${ago(m.enrolledAt, props.now)}</td>
-                  <td>${ago(m.lastSeen, props.now)}</td>
-                  <td>${m.activeLeases}</td>
+                  <td data-label="Identity"><code title=${m.identifier}>${shortId(m.identifier)}</code></td>
+                  <td class="attrs" data-label="Attributes">${attributesText(m.attributes)}</td>
+                  <td data-label="Enrolled">${ago(m.enrolledAt, props.now)}</td>
+                  <td data-label="Last seen">${ago(m.lastSeen, props.now)}</td>
+                  <td data-label="Leases">${m.activeLeases}</td>
                   <td>
                     <button type="button" class="danger" onClick=${() => remove(m.identifier)} onBlur=${() => setConfirming(null)} aria-label=${`Remove member ${m.identifier}`}>
                       ${confirming === m.identifier ? 'Confirm remove' : 'Remove'}
