@@ -15,3 +15,4 @@ export { redisMemberStore, type RedisMemberStoreOptions } from './redis-member-s
 export { AUTHORITY_ACTIONS, TOKEN_LIMITS, type AuthorityRequest } from './authority-request.js';
 export type { AuthorityResponse } from './authority-response.js';
 export { Authority, MAX_CREDENTIAL_TTL, MEMBERS_PAGE, type AuthorityEvents, type AuthorityOptions } from './authority.js';
+export { InFlight, type Admission as InFlightAdmission } from './in-flight.js';

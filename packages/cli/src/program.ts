@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { consoleCommand } from './console-command.js';
 import { demoCommand } from './demo/demo-command.js';
 import { deviceCommand } from './device-command.js';
 import { enrollCommand } from './enroll-command.js';
@@ -22,5 +23,6 @@ export function program(): Command {
     .addCommand(influxdbLocalCommand())
     .addCommand(deviceCommand())
     .addCommand(relayCommand())
+    .addCommand(consoleCommand())
     .addCommand(demoCommand());
 }

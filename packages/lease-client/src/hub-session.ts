@@ -130,6 +130,17 @@ export class HubSession extends EventEmitter<HubSessionEvents> {
     return this.through(channel, worker, body);
   }
 
+  /**
+   * Sends `body` to `worker` on the hub through the channel (opening one first
+   * if there is none) with `returnRoute` as its return route, and resolves once
+   * it is on its way: the answer, and whatever else the worker sends back (a
+   * subscription's events, docs/protocol.md §8), arrive at that route.
+   */
+  async send(worker: string, body: string, returnRoute: Route): Promise<void> {
+    const channel = await this.ready();
+    this.node.send([channel.address, local(worker)], body, { returnRoute });
+  }
+
   /** Closes the channel (telling the hub) and stops refreshing; later requests fail with ClosedError. */
   close(): void {
     this.closed = true;

@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import { parseListen } from '../listen-address.js';
 import { positiveNumber, positiveWholeNumber } from '../settings/values.js';
 import { runDemo } from './run-demo.js';
 
@@ -13,7 +14,18 @@ export function demoCommand(): Command {
     .addOption(new Option('--interval <ms>', 'milliseconds between a device’s points').env('TESSERA_DEMO_INTERVAL').argParser(positiveWholeNumber).default(1_000))
     .addOption(new Option('--revoke-every <s>', "seconds between the operator's later acts (the first two, a revoke and a deactivation, come at once)").env('TESSERA_DEMO_REVOKE_EVERY').argParser(positiveNumber).default(10))
     .option('--timeline', 'print a timeline even on a terminal')
-    .action(async (opts: { duration?: number; devices: number; ttl: number; maxTtl: number; interval: number; revokeEvery: number; timeline?: boolean }) => {
+    .addOption(new Option('--console <host:port>', "serve the operator's web console here (another port when taken); its one-time login link is printed").env('TESSERA_DEMO_CONSOLE').default('127.0.0.1:8080'))
+    .option('--no-console', "serve no web console")
+    .action(async (opts: { duration?: number; devices: number; ttl: number; maxTtl: number; interval: number; revokeEvery: number; timeline?: boolean; console: string | false }) => {
+      let webConsole: { host: string; port: number } | false = false;
+      if (opts.console !== false) {
+        try {
+          webConsole = parseListen(opts.console);
+        } catch (err) {
+          process.stderr.write(`tessera demo: --console: ${(err as Error).message}\n`);
+          process.exit(2);
+        }
+      }
       const abort = new AbortController();
       process.once('SIGINT', () => abort.abort());
       process.once('SIGTERM', () => abort.abort());
@@ -27,6 +39,7 @@ export function demoCommand(): Command {
         out: process.stdout,
         tty: process.stdout.isTTY === true && opts.timeline !== true,
         signal: abort.signal,
+        console: webConsole,
       });
       process.exit(summary.pointsLost === 0 ? 0 : 1);
     });

@@ -7,6 +7,7 @@ import { type DemoEvent, type DemoSnapshot, type DemoSummary, seconds, shortId }
 import { type DemoHub, startDemoHub } from './demo-hub.js';
 import { DemoOperator, type OperatorAct } from './operator.js';
 import { OperatorConsole } from './operator-console.js';
+import { type DemoConsoleListen, startDemoConsole } from './demo-console.js';
 import { StatusView } from './status-view.js';
 import { TimelineView } from './timeline-view.js';
 import { showRelayLine } from './relay-line.js';
@@ -28,6 +29,8 @@ export interface DemoOptions {
   tty: boolean;
   signal?: AbortSignal;
   logger?: Logger;
+  /** Where to serve the operator's web console (default 127.0.0.1:8080, another port when taken); false: none. */
+  console?: DemoConsoleListen;
 }
 
 const MEASUREMENT = 'device_metrics';
@@ -54,7 +57,15 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   const extras: (() => Promise<void>)[] = [];
   let summary: DemoSummary;
   try {
-    summary = await runMission(options, { hub, secure, operatorConsole, operatorIdentifier: demoHub.operator.identifier, devices, extras, elapsed, logger });
+    // the web page for the same hub, as the same operator: a newcomer watches the mission in a browser too
+    const listen = options.console ?? { host: '127.0.0.1', port: 8080 };
+    const nextLink: { show?: (url: string) => void } = {};
+    const web =
+      listen === false
+        ? undefined
+        : await startDemoConsole(listen, { url: hub.listener.url, identifier: secure.identifier }, demoHub.operator, (url) => nextLink.show?.(url), logger);
+    if (web !== undefined) extras.push(() => web.stop());
+    summary = await runMission(options, { hub, secure, operatorConsole, operatorIdentifier: demoHub.operator.identifier, devices, extras, elapsed, logger, web, nextLink });
   } finally {
     await Promise.allSettled(extras.map((stop) => stop()));
     await Promise.allSettled(devices.map((d) => d.stop()));
@@ -75,6 +86,10 @@ interface MissionParts {
   extras: (() => Promise<void>)[];
   elapsed: () => number;
   logger: Logger;
+  /** The operator's web console, when the demo serves one. */
+  web: { url: string; loginUrl: string } | undefined;
+  /** Set by the mission: how a next login link is shown, once one is used. */
+  nextLink: { show?: (url: string) => void };
 }
 
 async function runMission(options: DemoOptions, parts: MissionParts): Promise<DemoSummary> {
@@ -124,8 +139,10 @@ async function runMission(options: DemoOptions, parts: MissionParts): Promise<De
     `hub ${hub.listener.url} (identity ${shortId(secure.identifier)}, secure: each device enrolls once with a one-use bootstrap token; lease requests only through secure channels)`,
     `influxdb-local ${influx.url} (org ${influx.org}, bucket ${influx.bucket})`,
     `points read back: GET ${influx.url}/api/v2/local/points?org=${influx.org}&bucket=${influx.bucket}`,
+    ...(parts.web === undefined ? [] : [`operator's web console ${parts.web.url}: log in once with ${parts.web.loginUrl}`]),
     options.duration === undefined ? 'Ctrl-C ends it with a summary.' : `ends by itself after ${options.duration} s with a summary.`,
   ]);
+  parts.nextLink.show = (url) => show('demo', 'info', `console login link used; for another browser: ${url}`);
 
   // what anything without a channel gets
   const refusal = await operatorConsole.plaintextRefusal();

@@ -215,12 +215,7 @@ export type HubSecurity = { insecure: true } | { insecure: false; identity: stri
 /** What GET /health says besides `status`: whether the hub is insecure, its identity, lease counters, the deployment, and what the storage keeps across a restart, with a warning when nothing. */
 export function hubHealth(service: LeaseService, deployment: string, security: HubSecurity): object {
   const durability = service.storage.durability?.();
-  const warnings: string[] = [];
-  if (security.insecure) warnings.push('insecure: anonymous callers share one owner and see every lease; for development only');
-  else warnings.push(...(security.warnings ?? []));
-  if (durability?.persists === false) {
-    warnings.push(`storage ${service.storage.name} persists nothing (${durability.detail}): a restart of it loses every lease; see docs/operations.md`);
-  }
+  const warnings = healthWarnings(service, security);
   return {
     ...(security.insecure ? { insecure: true } : { insecure: false, identity: security.identity }),
     leases: service.stats(),
@@ -228,6 +223,18 @@ export function hubHealth(service: LeaseService, deployment: string, security: H
     storage: { name: service.storage.name, ...(durability === undefined ? {} : { persists: durability.persists ?? 'unknown', persistence: durability.detail }) },
     ...(warnings.length > 0 ? { warnings } : {}),
   };
+}
+
+/** What a hub warns about in /health and in the operator's view: an insecure hub, its configuration's warnings, a storage that persists nothing. */
+export function healthWarnings(service: Pick<LeaseService, 'storage'>, security: HubSecurity): string[] {
+  const durability = service.storage.durability?.();
+  const warnings: string[] = [];
+  if (security.insecure) warnings.push('insecure: anonymous callers share one owner and see every lease; for development only');
+  else warnings.push(...(security.warnings ?? []));
+  if (durability?.persists === false) {
+    warnings.push(`storage ${service.storage.name} persists nothing (${durability.detail}): a restart of it loses every lease; see docs/operations.md`);
+  }
+  return warnings;
 }
 
 /** Bounds of the metrics server: it is a listener too, so it must not hold sockets without limit. */

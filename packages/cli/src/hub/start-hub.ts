@@ -14,6 +14,8 @@ import { memberStoreFromConfig } from './member-store.js';
 import type { HubConfig } from './hub-config.js';
 import { leasePolicyFromConfig } from './lease-policy.js';
 import { configWarnings, hubHealth, hubMetrics, startMetricsServer } from './metrics.js';
+import { LastSeen, notingSenders } from './operator-view/last-seen.js';
+import { type OperatorView, startOperatorView } from './operator-view/start-operator-view.js';
 import { cloudFromConfig, storageFromConfig } from './modules.js';
 import type { StrangerGuard } from './stranger-guard.js';
 
@@ -29,8 +31,17 @@ export interface Hub {
   influx?: InfluxdbLocal;
   /** Whose tokens this hub makes and sweeps (`--deployment`, or derived from the storage). */
   deployment: string;
-  /** A secure hub's identity, authority, secure-channel listener and relay service (none with --insecure). */
-  secure?: { identifier: string; identityPath: string; authority: Authority; channels: SecureChannelListener; strangers: StrangerGuard; relays: RelayService };
+  /** A secure hub's identity, authority, secure-channel listener, relay service and operator view (none with --insecure). */
+  secure?: {
+    identifier: string;
+    identityPath: string;
+    authority: Authority;
+    channels: SecureChannelListener;
+    strangers: StrangerGuard;
+    relays: RelayService;
+    /** The `hub_events` worker's subscriptions and feed (docs/protocol.md §8). */
+    operatorView: OperatorView;
+  };
   metricsUrl?: string;
   stop(): Promise<void>;
 }
@@ -77,6 +88,8 @@ export async function startHub(config: HubConfig, logger: Logger, env: NodeJS.Pr
   await node.startWorker('echo', echoWorker);
   let secure: Hub['secure'];
   let access: TokenLeaseWorkerOptions;
+  // who sent a request through a channel, and when (the operator's view shows members' last sight)
+  const lastSeen = new LastSeen(node.clock);
   if (config.insecure) {
     access = { owners: 'anonymous', admins: ['anonymous'] };
   } else {
@@ -101,7 +114,7 @@ export async function startHub(config: HubConfig, logger: Logger, env: NodeJS.Pr
         (err: unknown) => logger.warn({ identifier, err: err instanceof Error ? err.message : String(err) }, 'member removed: revoking its leases failed; they end at their expiry'),
       );
     });
-    await node.startWorker('authority', authority);
+    await node.startWorker('authority', notingSenders(authority, lastSeen));
     // Anyone who proves an identity may open a channel (a device must, to enroll), within the strangers' budget;
     // what it may do is the workers' decision, by live membership: the lease worker and the authority refuse non-members.
     const { listener: channels, strangers } = await startHubChannels(node, { identity, authority, limits: internals.channels ?? {} });
@@ -117,11 +130,20 @@ export async function startHub(config: HubConfig, logger: Logger, env: NodeJS.Pr
     // hub's next membership check (RelayService membershipCheckInterval, 1 min)
     authority.on('removed', (identifier) => void relays.removeAllOf(identifier));
     access = { membership: (identifier) => authority.membership(identifier), admins: config.admin };
-    secure = { identifier: identity.identifier, identityPath, authority, channels, strangers, relays };
+    const operatorView = await startOperatorView(node, {
+      service,
+      authority,
+      members,
+      channels,
+      decisions: leasePolicy.decisions,
+      lastSeen,
+      security: { insecure: false, identity: identity.identifier, warnings: configWarnings(config) },
+    });
+    secure = { identifier: identity.identifier, identityPath, authority, channels, strangers, relays, operatorView };
     authority.on('enrolled', ({ identifier }) => strangers.admitted(identifier));
     closers.push(() => members.close());
   }
-  await node.startWorker(config.address, new TokenLeaseWorker(service, { ...leasePolicy.worker, ...access }));
+  await node.startWorker(config.address, notingSenders(new TokenLeaseWorker(service, { ...leasePolicy.worker, ...access }), lastSeen));
   const { host, port } = parseListen(config.listen);
   const listener = await transport.listen({ host, port, maxConnections: config.maxConnections, handshakeTimeout: config.handshakeTimeout });
   let metricsServer: Server | undefined;
@@ -149,6 +171,7 @@ export async function startHub(config: HubConfig, logger: Logger, env: NodeJS.Pr
     ...(local ? { influx: local } : {}),
     ...(metricsUrl ? { metricsUrl } : {}),
     async stop() {
+      secure?.operatorView.stop();
       await node.stop();
       await service.stop();
       await storage.close();

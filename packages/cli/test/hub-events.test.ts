@@ -1,0 +1,177 @@
+// The operator's view of a secure hub (docs/protocol.md §8): the hub_events
+// worker, through real secure channels to a hub started in this process.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { fromUtf8, local, Node, route, silentLogger } from '@tessera/core';
+import { HubEventSchema, SnapshotSchema, SUBSCRIPTION_LIMITS, type HubEvent, type Snapshot } from '@tessera/console';
+import { createSecureChannel, Ed25519Identity, type SecureChannel, trustIdentifiers } from '@tessera/secure-channel';
+import { waitUntil } from '@tessera/testing';
+import { WebSocketTransport } from '@tessera/transport-ws';
+import { HubConfigSchema, type HubConfigInput } from '../src/hub/hub-config.js';
+import { type Hub, startHub } from '../src/hub/start-hub.js';
+
+interface Answer {
+  result: 'success' | 'failure';
+  code?: string;
+  message?: string;
+  subscription?: string;
+  snapshot?: Snapshot;
+  lease?: { id: string; value: string };
+  token?: string;
+}
+
+describe("the operator's view of a secure hub (hub_events, docs/protocol.md §8)", function () {
+  this.timeout(60_000);
+  let dir: string;
+  const running: { stop(): Promise<void> }[] = [];
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'tessera-hub-events-'));
+  });
+  afterEach(async () => {
+    for (const r of running.splice(0).reverse()) await r.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function hub(config: HubConfigInput = {}): Promise<Hub> {
+    const h = await startHub(HubConfigSchema.parse({ listen: '127.0.0.1:0', identity: join(dir, 'hub.json'), logLevel: 'silent', ...config }), silentLogger);
+    running.push(h);
+    return h;
+  }
+
+  /** A node of its own with a channel to the hub, and an inbox worker where a subscription's answer and events arrive (raw text kept). */
+  async function peer(h: Hub, identity = Ed25519Identity.generate()) {
+    const node = new Node({ logger: silentLogger });
+    new WebSocketTransport(node);
+    running.push(node);
+    const channel: SecureChannel = await createSecureChannel(node, route(`3#127.0.0.1:${h.listener.port}`, 'secure_channel'), {
+      identity,
+      trust: trustIdentifiers([h.secure!.identifier]),
+    });
+    const inbox: string[] = [];
+    await node.startWorker('inbox', (_ctx, msg) => void inbox.push(fromUtf8(msg.payload)));
+    const ask = async (worker: string, body: object): Promise<Answer> =>
+      JSON.parse(fromUtf8((await node.request([channel.address, local(worker)], JSON.stringify(body))).payload)) as Answer;
+    /** Subscribes from the inbox; resolves with the answer (the first message there that is one). */
+    const subscribe = async (): Promise<Answer> => {
+      const before = inbox.length;
+      node.send([channel.address, local('hub_events')], JSON.stringify({ action: 'subscribe', request_id: 's1' }), { returnRoute: [local('inbox')] });
+      await waitUntil('the answer to subscribe', () => inbox.slice(before).some((t) => 'result' in JSON.parse(t)));
+      return JSON.parse(inbox.slice(before).find((t) => 'result' in JSON.parse(t))!) as Answer;
+    };
+    const events = (): HubEvent[] => inbox.map((t) => JSON.parse(t) as { event?: string }).filter((v) => v.event !== undefined).map((v) => HubEventSchema.parse(v));
+    return { identity, node, channel, inbox, ask, subscribe, events };
+  }
+
+  async function enrolled(h: Hub, admin: Awaited<ReturnType<typeof peer>>, attributes: Record<string, string> = { role: 'device' }) {
+    const made = await admin.ask('authority', { action: 'create_token', attributes });
+    const device = await peer(h);
+    expect((await device.ask('authority', { action: 'enroll', token: made.token })).result).to.equal('success');
+    return device;
+  }
+
+  it('gives an admin a snapshot, then every lease and member event, and never a lease value', async () => {
+    const adminIdentity = Ed25519Identity.generate();
+    const h = await hub({ admin: [adminIdentity.identifier], defaultTtl: 60_000, maxTtl: 600_000 });
+    const admin = await peer(h, adminIdentity);
+    const device = await enrolled(h, admin);
+    const first = await device.ask('token_lease', { action: 'create', options: { ttl: 60_000 } });
+    expect(first.result).to.equal('success');
+    const values = [first.lease!.value];
+
+    const answer = await admin.subscribe();
+    expect(answer).to.include({ result: 'success' });
+    expect(answer.subscription).to.match(/^[0-9a-f]{32}$/);
+    const snapshot = SnapshotSchema.parse(answer.snapshot);
+    expect(snapshot.leaseCount).to.equal(1);
+    expect(snapshot.leases[0]).to.deep.include({ id: first.lease!.id, owner: device.identity.identifier, attributes: { role: 'device' }, renewals: 0 });
+    expect(snapshot.leases[0]!.privileges).to.deep.equal([{ resource: 'tessera', access: 'write' }]);
+    const listed = snapshot.members.find((m) => m.identifier === device.identity.identifier)!;
+    expect(listed.activeLeases).to.equal(1);
+    expect(listed.lastSeen, 'it sent requests through its channel').to.be.a('string');
+    expect(snapshot.health).to.include({ storage: 'ok', insecure: false });
+    expect(snapshot.history).to.have.length(60);
+    expect(snapshot.history.at(-1)!.issued).to.equal(1);
+
+    // a lease issued, renewed and revoked; a member enrolled and removed (its lease revoked with it)
+    const second = await device.ask('token_lease', { action: 'create', options: { ttl: 60_000 } });
+    values.push(second.lease!.value);
+    const renewed = await device.ask('token_lease', { action: 'renew', token_id: second.lease!.id, ttl: 90_000 });
+    values.push(renewed.lease!.value);
+    expect((await admin.ask('token_lease', { action: 'revoke', token_id: first.lease!.id })).result).to.equal('success');
+    const other = await enrolled(h, admin, { role: 'device', site: 'north' });
+    expect((await admin.ask('authority', { action: 'remove', identifier: device.identity.identifier })).result).to.equal('success');
+    await waitUntil('the removal’s revocation to be told', () => admin.events().some((e) => e.event === 'lease_revoked' && e.id === second.lease!.id));
+
+    const events = admin.events();
+    expect(events.map((e) => e.seq)).to.deep.equal(events.map((_, i) => i + 1));
+    expect(new Set(events.map((e) => e.subscription))).to.deep.equal(new Set([answer.subscription]));
+    const of = <K extends HubEvent['event']>(kind: K) => events.filter((e): e is Extract<HubEvent, { event: K }> => e.event === kind);
+    expect(of('lease_issued').map((e) => e.lease.id)).to.deep.equal([second.lease!.id]);
+    expect(of('lease_issued')[0]!.lease.attributes).to.deep.equal({ role: 'device' });
+    expect(of('lease_renewed')[0]!.lease).to.include({ id: second.lease!.id, renewals: 1, ttl: 90_000 });
+    expect(of('lease_revoked').map((e) => [e.id, e.reason])).to.deep.equal([
+      [first.lease!.id, 'revoked'],
+      [second.lease!.id, 'member_removed'],
+    ]);
+    expect(of('member_enrolled').map((e) => [e.member.identifier, e.member.attributes])).to.deep.equal([[other.identity.identifier, { role: 'device', site: 'north' }]]);
+    expect(of('member_removed').map((e) => e.identifier)).to.deep.equal([device.identity.identifier]);
+    // no lease value anywhere in what the admin received (the answer with its snapshot included)
+    for (const text of admin.inbox) for (const value of values) expect(text.includes(value), 'a lease value reached the operator').to.equal(false);
+  });
+
+  it('refuses plaintext and members that are not admins, and answers a bad request with its request_id', async () => {
+    const adminIdentity = Ed25519Identity.generate();
+    const h = await hub({ admin: [adminIdentity.identifier] });
+    const admin = await peer(h, adminIdentity);
+    const device = await enrolled(h, admin);
+    const refused = await device.subscribe();
+    expect(refused).to.include({ result: 'failure', code: 'not_allowed' });
+    expect(refused.snapshot).to.equal(undefined);
+
+    const plain = new Node({ logger: silentLogger });
+    new WebSocketTransport(plain);
+    running.push(plain);
+    const reply = JSON.parse(fromUtf8((await plain.request(route(`3#127.0.0.1:${h.listener.port}`, 'hub_events'), JSON.stringify({ action: 'subscribe' }))).payload)) as Answer;
+    expect(reply).to.include({ result: 'failure', code: 'not_allowed' });
+    expect(h.secure!.operatorView.subscriptions.size).to.equal(0);
+
+    // a bad request is answered, with the request_id, and changes nothing
+    expect(await admin.ask('hub_events', { action: 'renew', subscription: 'nope', seq: 0, request_id: 'r9' })).to.include({ code: 'invalid_request', request_id: 'r9' });
+  });
+
+  it('holds at most 2 subscriptions per identity and 8 per hub, ends one whose channel closes, and finds none of another admin’s', async () => {
+    const admins = Array.from({ length: 5 }, () => Ed25519Identity.generate());
+    const h = await hub({ admin: admins.map((a) => a.identifier) });
+    const subscriptions = h.secure!.operatorView.subscriptions;
+    const peers = [];
+    for (const identity of admins.slice(0, 4)) {
+      const p = await peer(h, identity);
+      expect((await p.subscribe()).result).to.equal('success');
+      expect((await p.subscribe()).result).to.equal('success');
+      peers.push(p);
+    }
+    expect((await peers[0]!.subscribe()).code, 'a third for one identity').to.equal('quota_exceeded');
+    expect(subscriptions.size).to.equal(SUBSCRIPTION_LIMITS.perHub);
+    const fifth = await peer(h, admins[4]);
+    expect((await fifth.subscribe()).code, 'a ninth for the hub').to.equal('quota_exceeded');
+
+    // a channel that closes takes its subscriptions with it: room for the fifth admin
+    const closing = peers[0]!;
+    const held = closing.inbox.map((t) => JSON.parse(t) as Answer).filter((a) => a.subscription !== undefined).map((a) => a.subscription!);
+    closing.channel.close();
+    await waitUntil('the closed channel’s subscriptions to end', () => subscriptions.size === SUBSCRIPTION_LIMITS.perHub - 2);
+    expect((await fifth.subscribe()).result).to.equal('success');
+    const again = await peer(h, admins[0]);
+    expect((await again.ask('hub_events', { action: 'renew', subscription: held[0], seq: 0 })).code).to.equal('not_found');
+
+    // another admin's subscription is not found either; one's own is renewed, then unsubscribed
+    const mine = (await again.subscribe()).subscription!;
+    expect((await peers[1]!.ask('hub_events', { action: 'renew', subscription: mine, seq: 0 })).code).to.equal('not_found');
+    expect((await again.ask('hub_events', { action: 'renew', subscription: mine, seq: 0 })).result).to.equal('success');
+    expect((await again.ask('hub_events', { action: 'unsubscribe', subscription: mine })).result).to.equal('success');
+    expect((await again.ask('hub_events', { action: 'renew', subscription: mine, seq: 0 })).code).to.equal('not_found');
+  });
+});

@@ -1,0 +1,42 @@
+// Debian's chromium, driven by playwright-core, with a fresh profile of its
+// own each time (removed on close). Without /usr/bin/chromium the test is
+// skipped, except under CI=true, where it fails (.ci/run installs it).
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type BrowserContext, chromium } from 'playwright-core';
+
+export const CHROMIUM = '/usr/bin/chromium';
+
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export interface OpenBrowser {
+  context: BrowserContext;
+  close(): Promise<void>;
+}
+
+/** A browser context in a fresh user-data-dir, at `viewport`. */
+export async function openBrowser(ctx: Mocha.Context, viewport = { width: 1280, height: 900 }): Promise<OpenBrowser> {
+  if (!existsSync(CHROMIUM)) {
+    if (process.env['CI'] !== 'true') ctx.skip();
+    throw new Error(`${CHROMIUM} not found: install Debian's chromium (apt-get install chromium; .ci/run does)`);
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-chromium-'));
+  const context = await chromium.launchPersistentContext(dir, { executablePath: CHROMIUM, headless: true, args: ARGS, viewport });
+  return {
+    context,
+    async close() {
+      await context.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
