@@ -8,7 +8,9 @@ import type { z } from 'zod';
 import { AttachedSchema, CreatedSchema, DeletedSchema, RELAY_FAILURE_CODES, RelayRequestSchema } from '@tessera/relay';
 
 const doc = readFileSync(new URL('../../../docs/protocol.md', import.meta.url), 'utf8');
-const section = doc.slice(doc.indexOf('## 7. Relays'));
+const from = doc.indexOf('## 7. Relays');
+const next = doc.indexOf('\n## ', from + 1);
+const section = doc.slice(from, next === -1 ? undefined : next);
 
 /** The `backticked` names in a table cell. */
 const names = (cell: string) => [...cell.matchAll(/`([^`]+)`/g)].map((m) => m[1]!);
