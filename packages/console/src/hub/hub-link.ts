@@ -64,8 +64,8 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
   private subscription: string | undefined;
   private seq = 0;
   private acked = 0;
-  private subscribing = false;
-  private pendingSubscribe: { requestId: string; resolve: (payload: Uint8Array) => void } | undefined;
+  /** The subscribe waiting for its answer (at most one at a time). */
+  private pendingSubscribe: { requestId: string; answer: (payload: Uint8Array) => void } | undefined;
   private renewTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private failures = 0;
@@ -90,7 +90,7 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
     });
     // a new channel after the first: the old one is gone, and its subscription with it
     this.session.on('opened', () => {
-      if (++this.opened > 1 && !this.subscribing) this.resubscribe('the secure channel to the hub was opened again');
+      if (++this.opened > 1 && this.pendingSubscribe === undefined) this.resubscribe('the secure channel to the hub was opened again');
     });
   }
 
@@ -146,7 +146,10 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
     const answer = AnswerSchema.safeParse(value);
     if (answer.success) {
       const pending = this.pendingSubscribe;
-      if (pending !== undefined && answer.data.request_id === pending.requestId) pending.resolve(msg.payload);
+      if (pending !== undefined && answer.data.request_id === pending.requestId) {
+        this.pendingSubscribe = undefined;
+        pending.answer(msg.payload);
+      }
       return;
     }
     const event = HubEventSchema.safeParse(value);
@@ -179,28 +182,34 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
   }
 
   private async subscribe(): Promise<void> {
-    if (this.subscribing || this.stopped) return;
-    this.subscribing = true;
+    if (this.pendingSubscribe !== undefined || this.stopped) return;
     clearTimeout(this.retryTimer);
+    let timer: NodeJS.Timeout | undefined;
+    let attempt: { requestId: string; answer: (payload: Uint8Array) => void } | undefined;
+    const answered = new Promise<void>((resolve, reject) => {
+      attempt = {
+        requestId: randomBytes(8).toString('hex'),
+        answer: (payload) => {
+          try {
+            this.subscribed(payload);
+            resolve();
+          } catch (err) {
+            reject(err);
+          }
+        },
+      };
+      timer = setTimeout(() => reject(new Error('the hub did not answer the subscribe in time')), SUBSCRIBE_TIMEOUT);
+      timer.unref();
+    });
+    const pending = attempt!;
+    this.pendingSubscribe = pending;
+    // handled below; never an unhandled rejection while the send is still on its way
+    answered.catch(() => undefined);
     try {
-      const requestId = randomBytes(8).toString('hex');
-      const answered = new Promise<Uint8Array>((resolve, reject) => {
-        this.pendingSubscribe = { requestId, resolve };
-        setTimeout(() => reject(new Error('the hub did not answer the subscribe in time')), SUBSCRIBE_TIMEOUT).unref();
-      });
-      await this.session.send(HUB_EVENTS_WORKER, JSON.stringify({ action: 'subscribe', request_id: requestId }), [local(this.inbox)]);
-      const answer = await answered;
-      const { subscription, snapshot } = decodeResponse(answer, 'subscribe', 'hub', SubscribedSchema);
-      if (this.stopped) return;
-      this.subscription = subscription;
-      this.seq = 0;
-      this.acked = 0;
-      this.failures = 0;
-      const hub = this.session.hub ?? null;
-      this.emit('snapshot', { hub: hub ?? '', snapshot });
-      this.emit('link', { connected: true, hub, problem: null });
-      this.armRenew();
+      await this.session.send(HUB_EVENTS_WORKER, JSON.stringify({ action: 'subscribe', request_id: pending.requestId }), [local(this.inbox)]);
+      await answered;
     } catch (err) {
+      if (this.pendingSubscribe === pending) this.pendingSubscribe = undefined;
       if (this.stopped) return;
       const problem = describeError(err).message;
       this.logger.warn({ err: describeError(err) }, 'subscribing to the hub failed; trying again');
@@ -208,9 +217,25 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
       this.retryTimer = setTimeout(() => void this.subscribe(), backoffDelay(this.failures++, RETRY));
       this.retryTimer.unref();
     } finally {
-      this.pendingSubscribe = undefined;
-      this.subscribing = false;
+      clearTimeout(timer);
     }
+  }
+
+  /**
+   * The answer to the subscribe, read as it arrives: the subscription is live
+   * from here, before the events right behind the answer are read.
+   */
+  private subscribed(payload: Uint8Array): void {
+    const { subscription, snapshot } = decodeResponse(payload, 'subscribe', 'hub', SubscribedSchema);
+    if (this.stopped) return;
+    this.subscription = subscription;
+    this.seq = 0;
+    this.acked = 0;
+    this.failures = 0;
+    const hub = this.session.hub ?? null;
+    this.emit('snapshot', { hub: hub ?? '', snapshot });
+    this.emit('link', { connected: true, hub, problem: null });
+    this.armRenew();
   }
 
   private armRenew(): void {
