@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SNAPSHOT_LIMITS } from './operator-view-limits.js';
 
 // The operator's view of a hub (docs/protocol.md §8): what the `hub_events`
 // worker answers and sends. The hub builds these values; the console reads them
@@ -8,22 +9,7 @@ import { z } from 'zod';
 /** The LOCAL address of the hub's events worker. */
 export const HUB_EVENTS_WORKER = 'hub_events';
 
-/** Bounds of the subscriptions a hub keeps (docs/protocol.md §8). */
-export const SUBSCRIPTION_LIMITS = Object.freeze({
-  /** Subscriptions held by one hub at once. */
-  perHub: 8,
-  /** Subscriptions held by one identity at once. */
-  perIdentity: 2,
-  /** A subscription not renewed for this long (ms) ends. */
-  lifetime: 60_000,
-  /** How often a subscriber should renew (ms): half the lifetime. */
-  renewEvery: 30_000,
-  /** Events sent and not yet acknowledged (renew's `seq`); the hub counts further ones as dropped and sends a `gap`. */
-  unacknowledged: 1_000,
-});
-
-/** Bounds of a snapshot: leases (soonest expiry first) and members (identifier order), each within a byte budget. */
-export const SNAPSHOT_LIMITS = Object.freeze({ leases: 1_000, leaseBytes: 384 * 1024, members: 1_000, memberBytes: 128 * 1024, historyMinutes: 60 });
+export { SNAPSHOT_LIMITS, SUBSCRIPTION_LIMITS } from './operator-view-limits.js';
 
 const Identifier = z.string().regex(/^I[0-9a-f]{64}$/);
 const IsoTime = z.iso.datetime();
