@@ -4,7 +4,7 @@ import type { Signer } from '@tessera/secure-channel';
 import { HubLink } from './hub/hub-link.js';
 import { consoleServer } from './http/console-server.js';
 import { EventStreams } from './http/event-stream.js';
-import { Logins } from './http/logins.js';
+import { Logins, sessionCookie } from './http/logins.js';
 import { allowedHosts } from './http/request-guard.js';
 import { DEFAULT_PAGE_DIR, loadPage } from './http/static-files.js';
 import { applyEvent, emptyView, isViewEvent, type LinkState, viewOf, type ViewState } from './view/view-state.js';
@@ -77,6 +77,7 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
     actions: link,
     view: () => ({ ...view, serverNow: Date.now() }),
     hosts: () => hosts,
+    cookie: () => sessionCookie(port),
     onLogin: () => {
       loginUrl = `${base()}/login?token=${logins.token}`;
       options.onLoginLink?.(loginUrl);

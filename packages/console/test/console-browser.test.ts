@@ -13,6 +13,7 @@ import { Ed25519Identity } from '@tessera/secure-channel';
 import { waitUntil, writeStatus } from '@tessera/testing';
 import { openBrowser, type OpenBrowser } from './browser.js';
 import { type ConsoleFixture, startConsoleFixture } from './console-fixture.js';
+import { startConsole } from '../src/start-console.js';
 
 const SCREENSHOTS = fileURLToPath(new URL('../../../docs/console/', import.meta.url));
 
@@ -214,6 +215,23 @@ describe('the console’s page in a real browser', function () {
     }
     expect(await writeStatus(fx.hub.influx!, lease.value), 'the lease still works').to.equal(204);
     await waitUntil('the hub to still hold the lease', async () => (await fx.hub.service.storage.get(lease.id)) !== undefined);
+  });
+
+  it('keeps a browser logged in to two consoles on one machine (another port each)', async () => {
+    const other = await startConsole({ hub: fx.hub.listener.url, identity: fx.admin, hubIdentifier: fx.hub.secure!.identifier, port: 0, logger: silentLogger });
+    try {
+      const first = await loggedInPage();
+      const second = await browser!.context.newPage();
+      await second.goto(other.loginUrl);
+      await second.getByRole('status').filter({ hasText: 'live' }).waitFor();
+      // the first console's page, loaded again after the second login: still logged in
+      await first.reload();
+      const live = first.getByRole('status').filter({ hasText: 'live' });
+      await live.or(first.getByRole('alert').filter({ hasText: 'Not logged in' })).waitFor();
+      expect(await live.isVisible(), 'the first console still knows this browser').to.equal(true);
+    } finally {
+      await other.stop();
+    }
   });
 });
 

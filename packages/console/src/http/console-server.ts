@@ -6,7 +6,7 @@ import type { TokenRequest } from '../hub/hub-link.js';
 import type { ViewState } from '../view/view-state.js';
 import { CreateTokenBodySchema, MAX_BODY_BYTES, RemoveMemberBodySchema, RevokeBodySchema } from './api-schemas.js';
 import type { EventStreams } from './event-stream.js';
-import { type Logins, SESSION_COOKIE } from './logins.js';
+import type { Logins } from './logins.js';
 import { hostAllowed, sameOrigin, sessionOf } from './request-guard.js';
 import type { PageFile } from './static-files.js';
 
@@ -26,6 +26,8 @@ export interface ConsoleServerParts {
   view: () => ViewState;
   /** Host values answered (allowedHosts; known once the server listens). */
   hosts: () => Set<string>;
+  /** The session cookie's name (sessionCookie of the port; known once the server listens). */
+  cookie: () => string;
   /** Called after each login with the next login link's token. */
   onLogin: () => void;
   logger: Logger;
@@ -92,7 +94,7 @@ async function handle(parts: ConsoleServerParts, req: IncomingMessage, res: Serv
     return;
   }
   if (!path.startsWith('/api/')) return json(res, 404, { error: 'not found' });
-  if (!parts.logins.valid(sessionOf(req))) return json(res, 401, { error: 'log in first: open the login link `tessera console` printed' });
+  if (!parts.logins.valid(sessionOf(req, parts.cookie()))) return json(res, 401, { error: 'log in first: open the login link `tessera console` printed' });
   if (req.method === 'GET' && path === '/api/events') {
     if (!parts.streams.add(res, SECURITY_HEADERS, { event: 'view', data: parts.view() })) json(res, 503, { error: 'too many pages open on this console' });
     return;
@@ -121,7 +123,7 @@ function login(parts: ConsoleServerParts, url: URL, res: ServerResponse): void {
     .writeHead(303, {
       ...SECURITY_HEADERS,
       location: '/',
-      'set-cookie': `${SESSION_COOKIE}=${session}; HttpOnly; SameSite=Strict; Path=/`,
+      'set-cookie': `${parts.cookie()}=${session}; HttpOnly; SameSite=Strict; Path=/`,
       'cache-control': 'no-store',
     })
     .end();

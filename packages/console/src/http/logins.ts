@@ -1,7 +1,13 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 
-/** The session cookie's name. */
-export const SESSION_COOKIE = 'tessera_console';
+/**
+ * The session cookie's name for a console on `port`. A browser sends a
+ * host's cookies to every port of it, so each console names its own (as
+ * Jupyter does): a login to one on another port does not replace this one's.
+ */
+export function sessionCookie(port: number): string {
+  return `tessera_console_${port}`;
+}
 
 export interface LoginLimits {
   /** Browsers logged in at once; one more logs the longest-ago out (default 16). */

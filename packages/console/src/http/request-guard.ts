@@ -1,5 +1,4 @@
 import type { IncomingMessage } from 'node:http';
-import { SESSION_COOKIE } from './logins.js';
 
 /**
  * The Host values the console answers to: its own address, and the loopback
@@ -29,13 +28,13 @@ export function sameOrigin(req: IncomingMessage, hosts: Set<string>): boolean {
   return origin !== undefined && host !== undefined && hosts.has(host) && origin.toLowerCase() === `http://${host}`;
 }
 
-/** The session cookie's value, if the request carries one. */
-export function sessionOf(req: IncomingMessage): string | undefined {
+/** The value of the session cookie `name` (sessionCookie), if the request carries one. */
+export function sessionOf(req: IncomingMessage, name: string): string | undefined {
   const header = req.headers.cookie;
   if (header === undefined) return undefined;
   for (const part of header.split(';')) {
     const at = part.indexOf('=');
-    if (at > 0 && part.slice(0, at).trim() === SESSION_COOKIE) return part.slice(at + 1).trim();
+    if (at > 0 && part.slice(0, at).trim() === name) return part.slice(at + 1).trim();
   }
   return undefined;
 }
