@@ -3,7 +3,7 @@ import { isIdentifier, loadIdentity } from '@tessera/secure-channel';
 import { routeTo } from '@tessera/transport-ws';
 import { Command, Option } from 'commander';
 import { EXIT, exitWith } from './hub-request.js';
-import { parseListen } from './listen-address.js';
+import { isLoopback, parseListen } from './listen-address.js';
 import { cliLogger } from './logger.js';
 import { onShutdownSignal } from './shutdown.js';
 
@@ -38,6 +38,11 @@ export function consoleCommand(): Command {
         listen = parseListen(opts.listen);
       } catch (err) {
         exitWith(COMMAND, EXIT.usage, err instanceof Error ? err.message : String(err));
+      }
+      if (!isLoopback(listen.host)) {
+        process.stderr.write(
+          `${COMMAND}: warning: --listen ${listen.host} is not loopback: the page, its login link and its cookie travel unencrypted (plain HTTP) to whoever can reach it; prefer 127.0.0.1 and an SSH tunnel\n`,
+        );
       }
       let identity;
       try {

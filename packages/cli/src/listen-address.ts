@@ -7,3 +7,8 @@ export function parseListen(text: string): { host: string; port: number } {
   if (m === null || port > 65_535) throw new InvalidAddressError(`--listen takes host:port (e.g. 127.0.0.1:4000), got "${text}"`);
   return { host: m[1] ?? m[2] ?? '127.0.0.1', port };
 }
+
+/** True for a loopback host: localhost (and *.localhost), 127.x.x.x, ::1. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host.endsWith('.localhost') || /^127\./.test(host) || host === '::1';
+}

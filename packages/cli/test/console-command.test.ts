@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { silentLogger } from '@tessera/core';
 import { createIdentityFile, Ed25519Identity } from '@tessera/secure-channel';
+import { waitUntil } from '@tessera/testing';
 import { HubConfigSchema } from '../src/hub/hub-config.js';
 import { type Hub, startHub } from '../src/hub/start-hub.js';
 import { type Running, start, tessera } from './cli-helpers.js';
@@ -58,6 +59,15 @@ describe('tessera console', function () {
     }
     await reader.cancel();
     expect(text).to.include(hub.secure!.identifier);
+    expect(running.stderr(), 'on loopback: no warning').to.not.match(/not loopback/);
+  });
+
+  it('warns when it serves beyond loopback: the login link and the cookie travel unencrypted', async () => {
+    const adminFile = join(dir, 'admin.json');
+    await createIdentityFile(adminFile, Ed25519Identity.generate());
+    running = await start(['console', '--hub', 'ws://127.0.0.1:1', '--identity', adminFile, '--listen', '0.0.0.0:0'], /log in once with \S+/);
+    await waitUntil('the warning', () => /warning: --listen 0\.0\.0\.0 is not loopback/.test(running!.stderr()));
+    expect(running.stderr()).to.match(/unencrypted/);
   });
 
   it('exits 2 on a usage error', async () => {

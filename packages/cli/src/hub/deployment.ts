@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { parseRedisSpec } from '@tessera/storage-redis';
 import { InvalidOptionsError } from '@tessera/token-lease';
+import { isLoopback } from '../listen-address.js';
 import type { HubConfig } from './hub-config.js';
 
 /** The deployment a hub's tokens carry, and whether it was derived rather than set. */
@@ -54,8 +55,4 @@ export function hubDeployment(config: Pick<HubConfig, 'deployment' | 'storage' |
   const port = url.port === '' ? '6379' : url.port;
   const db = url.pathname === '' || url.pathname === '/' ? '0' : url.pathname.slice(1);
   return digest('redis', [`${server}:${port}/${db}`, ...(isLoopback(server) ? [host] : [])]);
-}
-
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host.endsWith('.localhost') || /^127\./.test(host) || host === '::1';
 }
