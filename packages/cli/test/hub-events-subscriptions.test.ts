@@ -79,6 +79,22 @@ describe('a subscription to the operator’s view: bounds on a fake clock', () =
     expect(sent.at(-1)!.event).to.equal('ended');
   });
 
+  it('holds one watch on a channel’s closing however often it subscribes again through it, and ends the open one when it closes', () => {
+    open();
+    // a channel's `closed`, counting who waits for it (each waiter is kept until the channel closes)
+    const waiters: (() => void)[] = [];
+    const closed = { then: (onClosed: () => void) => void waiters.push(onClosed) } as unknown as Promise<void>;
+    let last: Subscription | undefined;
+    for (let i = 0; i < 100; i++) {
+      if (last !== undefined) subscriptions.end(last, 'unsubscribed');
+      last = subscriptions.open(IDENTITY, [local('inbox')], closed) as Subscription;
+    }
+    expect(waiters.length, 'waiters on one channel’s closing').to.be.at.most(1);
+    for (const closing of waiters) closing();
+    expect(last!.isOpen).to.equal(false);
+    expect(subscriptions.size, 'the one open() made, on a channel of its own').to.equal(1);
+  });
+
   it('ends when an event cannot be routed to it (its channel is gone)', () => {
     const s = open();
     s.start();

@@ -111,7 +111,9 @@ export class Subscription {
  * clock), when its channel closes, or when unsubscribed.
  */
 export class Subscriptions {
-  private readonly byId = new Map<string, { subscription: Subscription; timer: unknown }>();
+  private readonly byId = new Map<string, { subscription: Subscription; timer: unknown; channel: Set<Subscription> }>();
+  /** The open subscriptions of each channel, by its `closed`: one wait on each channel's closing, however often it subscribes again. */
+  private readonly byChannel = new WeakMap<Promise<unknown>, Set<Subscription>>();
 
   constructor(
     private readonly send: EventSender,
@@ -130,11 +132,17 @@ export class Subscriptions {
     for (const { subscription } of this.byId.values()) if (subscription.identity === identity) mine++;
     if (mine >= this.limits.perIdentity) return 'identity_full';
     const subscription: Subscription = new Subscription(identity, route, this.send, this.limits, () => this.clock.now(), () => this.end(subscription, 'channel_closed'));
-    this.byId.set(subscription.id, { subscription, timer: this.expiry(subscription) });
-    void closed.then(
-      () => this.end(subscription, 'channel_closed'),
-      () => this.end(subscription, 'channel_closed'),
-    );
+    let channel = this.byChannel.get(closed);
+    if (channel === undefined) {
+      const open = (channel = new Set());
+      this.byChannel.set(closed, open);
+      const endAll = () => {
+        for (const s of open) this.end(s, 'channel_closed');
+      };
+      void closed.then(endAll, endAll);
+    }
+    channel.add(subscription);
+    this.byId.set(subscription.id, { subscription, timer: this.expiry(subscription), channel });
     return subscription;
   }
 
@@ -156,6 +164,7 @@ export class Subscriptions {
     const entry = this.byId.get(subscription.id);
     if (entry === undefined) return;
     this.byId.delete(subscription.id);
+    entry.channel.delete(subscription);
     this.clock.clearTimeout(entry.timer);
     const told = reason === 'expired' || reason === 'not_admin';
     subscription.end(told ? { event: 'ended', at: new Date(this.clock.now()).toISOString(), reason } : undefined);
