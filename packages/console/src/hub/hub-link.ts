@@ -13,8 +13,10 @@ const RENEW_EVERY = 15_000;
 const ACK_EVERY = Math.floor(SUBSCRIPTION_LIMITS.unacknowledged / 4);
 /** How long to wait for the answer to a subscribe (ms). */
 const SUBSCRIBE_TIMEOUT = 15_000;
-/** Subscribing again after a failure: 500 ms, doubling up to 15 s. */
+/** Subscribing again after a failure, or after a subscription broke (a gap, an end, a skipped seq): 500 ms, doubling up to 15 s. */
 const RETRY = { initialDelay: 500, maxDelay: 15_000, factor: 2, jitter: 0.2 } as const;
+/** A subscription that held this long (ms) before it broke starts the back-off of breaks anew. */
+const HELD = 2 * RENEW_EVERY;
 
 const CreatedTokenSchema = z.looseObject({ token: z.string().min(1).max(512), reference: z.string().max(64), expires: z.string().max(64) });
 const AnySuccess = z.looseObject({});
@@ -69,6 +71,9 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
   private renewTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private failures = 0;
+  /** Subscriptions in a row that broke soon after they began (each new one reads every lease the hub holds). */
+  private breaks = 0;
+  private subscribedAt = 0;
   private stopped = false;
   private opened = 0;
   private renewing = false;
@@ -162,23 +167,33 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
 
   private onEvent(event: HubEvent): void {
     if (event.subscription !== this.subscription) return; // an ended subscription's last words
-    if (event.seq !== this.seq + 1) return this.resubscribe(`events ${this.seq + 1}–${event.seq - 1} never arrived`);
+    if (event.seq !== this.seq + 1) return this.resubscribe(`events ${this.seq + 1}–${event.seq - 1} never arrived`, 'backing off');
     this.seq = event.seq;
-    if (event.event === 'gap') return this.resubscribe(`the hub dropped ${event.dropped} events for this console`);
-    if (event.event === 'ended') return this.resubscribe(`the hub ended the subscription (${event.reason})`);
+    if (event.event === 'gap') return this.resubscribe(`the hub dropped ${event.dropped} events for this console`, 'backing off');
+    if (event.event === 'ended') return this.resubscribe(`the hub ended the subscription (${event.reason})`, 'backing off');
     this.emit('event', event);
     if (this.seq - this.acked >= ACK_EVERY) void this.renew();
   }
 
-  /** Drops the current subscription (telling the hub, best effort) and subscribes again at once. */
-  private resubscribe(why: string): void {
+  /**
+   * Drops the current subscription (telling the hub, best effort) and
+   * subscribes again: at once, or, when it broke, after a back-off that grows
+   * while subscriptions keep breaking soon after they begin (a flood of
+   * events), since each new one makes the hub read all its leases.
+   */
+  private resubscribe(why: string, when: 'at once' | 'backing off' = 'at once'): void {
     if (this.stopped) return;
     this.logger.info({ why }, 'subscribing to the hub again');
     const old = this.subscription;
     this.subscription = undefined;
     clearTimeout(this.renewTimer);
     if (old !== undefined) void this.session.request(HUB_EVENTS_WORKER, JSON.stringify({ action: 'unsubscribe', subscription: old })).catch(() => undefined);
-    void this.subscribe();
+    if (when === 'at once') return void this.subscribe();
+    if (Date.now() - this.subscribedAt >= HELD) this.breaks = 0;
+    this.emit('link', { connected: false, hub: null, problem: why });
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => void this.subscribe(), backoffDelay(this.breaks++, RETRY));
+    this.retryTimer.unref();
   }
 
   private async subscribe(): Promise<void> {
@@ -232,6 +247,7 @@ export class HubLink extends EventEmitter<HubLinkEvents> {
     this.seq = 0;
     this.acked = 0;
     this.failures = 0;
+    this.subscribedAt = Date.now();
     const hub = this.session.hub ?? null;
     this.emit('snapshot', { hub: hub ?? '', snapshot });
     this.emit('link', { connected: true, hub, problem: null });
