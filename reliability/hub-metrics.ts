@@ -49,3 +49,8 @@ export function delta(before: Samples, after: Samples, name: string, label: stri
   for (const value of values) n += sample(after, name, { [label]: value }) - sample(before, name, { [label]: value });
   return n;
 }
+
+/** The hub's V8 heap in use (MiB), from prom-client's default metrics: what is live, where RSS also counts what the allocator keeps. */
+export function heapUsedMiB(samples: Samples): number {
+  return sample(samples, 'tessera_nodejs_heap_size_used_bytes') / (1024 * 1024);
+}

@@ -10,6 +10,15 @@ import { z } from 'zod';
 import type { Evidence } from './evidence.js';
 
 const CreatedTokenSchema = z.looseObject({ result: z.literal('success'), token: z.string().min(1) });
+const LeaseValueSchema = z.looseObject({ value: z.string() });
+const AnswerSchema = z.looseObject({
+  result: z.enum(['success', 'failure']),
+  code: z.string().optional(),
+  lease: LeaseValueSchema.optional(),
+  leases: z.array(LeaseValueSchema).optional(),
+});
+/** A hub's JSON answer (docs/protocol.md §4, §6), as far as a scenario reads it. */
+export type HubAnswer = z.output<typeof AnswerSchema>;
 
 export interface HubClients {
   /** The client node (one WebSocket connection to the hub, shared by its sessions). */
@@ -72,4 +81,44 @@ export async function bootstrapToken(evidence: Evidence, admin: HubSession, uses
 /** The LOCAL address `name` as the last hop of a route to the hub (e.g. `authority`). */
 export function worker(hubRoute: Route, name: string): Route {
   return [...hubRoute.slice(0, -1), local(name)];
+}
+
+/** The hub's answer in `payload`, every lease token in it a secret in the evidence; undefined if it is not one. */
+export function readAnswer(evidence: Evidence, payload: Uint8Array): HubAnswer | undefined {
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(payload).toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  const parsed = AnswerSchema.safeParse(json);
+  if (!parsed.success) return undefined;
+  for (const lease of [parsed.data.lease, ...(parsed.data.leases ?? [])]) if (lease !== undefined && lease.value.length >= 16) evidence.secret('a lease token', lease.value);
+  return parsed.data;
+}
+
+/** A member asking for its leases every `everyMs` until stopped (a normal client beside an attack): requests served and failed. */
+export function keepAsking(evidence: Evidence, session: HubSession, everyMs: number): { stop(): Promise<{ served: number; failed: number }> } {
+  let served = 0;
+  let failed = 0;
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      try {
+        const reply = await session.request('token_lease', JSON.stringify({ action: 'list' }));
+        if (readAnswer(evidence, reply.payload)?.result === 'success') served++;
+        else failed++;
+      } catch {
+        failed++;
+      }
+      await new Promise((resolve) => setTimeout(resolve, everyMs));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return { served, failed };
+    },
+  };
 }
