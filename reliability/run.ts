@@ -33,8 +33,6 @@ const unknown = names.filter((n) => !all.some((e) => e.name === n));
 if (unknown.length > 0) usage(`no scenario ${unknown.join(', ')}; there are: ${all.map((e) => e.name).join(', ')}`);
 const chosen = names.length === 0 ? all : all.filter((e) => names.includes(e.name));
 
-// the runner kills every scenario process group still running on exit
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
 
 const machine = describeMachine();
 const figures: ReliabilityFigure[] = [];

@@ -68,9 +68,18 @@ let exitHookInstalled = false;
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  process.once('exit', () => {
+  const killAll = (): void => {
     for (const pgid of groups) killGroup(pgid);
-  });
+  };
+  process.once('exit', killAll);
+  // a scenario process leads a group of its own, which a terminal's Ctrl-C does not reach: end it here,
+  // then let the signal do what it would have done (if no one else listens for it, end this process)
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(signal, () => {
+      killAll();
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    });
+  }
 }
 
 /** SIGKILL to every process of group `pgid`; false if there was none. */
