@@ -33,6 +33,11 @@ for (const stream of [process.stdout, process.stderr]) {
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => void stopAll().finally(() => process.exit(130)));
 }
+// should the runner be killed outright (its exit hook never runs), this process ends its own and itself
+const runner = process.ppid;
+setInterval(() => {
+  if (process.ppid !== runner) void stopAll().finally(() => process.exit(130));
+}, 1_000).unref();
 
 function print(figure: ReliabilityFigure): void {
   process.stdout.write(JSON.stringify(figure) + '\n');
