@@ -40,6 +40,8 @@ export const ResultLineSchema = FigureSchema.extend({
   /** When that scenario ran (ISO 8601). */
   at: z.string(),
   commit: z.string(),
+  /** The machine's 1-minute load average when that scenario started: other work on the machine shows here. */
+  load1: z.number(),
 }).strict();
 export type ResultLine = z.output<typeof ResultLineSchema>;
 
@@ -134,6 +136,6 @@ export function writeResults(results: Results, path = RESULTS_PATH): void {
 }
 
 /** A figure of a scenario's process as results.jsonl keeps it. */
-export function resultLine(figure: ReliabilityFigure, run: string, at: string, commit: string): ResultLine {
-  return { ...figure, run, at, commit };
+export function resultLine(figure: ReliabilityFigure, run: { scenario: string; at: string; commit: string; load1: number }): ResultLine {
+  return { ...figure, run: run.scenario, at: run.at, commit: run.commit, load1: run.load1 };
 }

@@ -5,6 +5,7 @@
 // scenarios run replace their earlier figures) and regenerates docs/reliability.md.
 // Exits 1 if any figure does not keep its bound or a scenario did not finish, 2 on bad usage.
 import { writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import type { ReliabilityFigure, Size } from './figure.js';
 import { renderReport, REPORT_PATH } from './report.js';
 import { describeMachine, mergeResults, readResults, type ResultLine, resultLine, writeResults } from './results.js';
@@ -42,6 +43,7 @@ let unfinished = 0;
 for (const entry of chosen) {
   process.stderr.write(`# ${entry.name} (${size})\n`);
   const at = new Date().toISOString();
+  const load1 = Math.round(loadavg()[0]! * 100) / 100;
   const run = await runScenario(entry, size, {
     onFigure: (f) => process.stdout.write(JSON.stringify(f) + '\n'),
     onOutput: (text) => process.stderr.write(text),
@@ -51,7 +53,7 @@ for (const entry of chosen) {
   if (size === 'full') {
     // written after each scenario: an interrupted run keeps what it measured
     descriptions[entry.name] = entry.description;
-    lines.push(...run.figures.map((f) => resultLine(f, entry.name, at, machine.commit)));
+    lines.push(...run.figures.map((f) => resultLine(f, { scenario: entry.name, at, commit: machine.commit, load1 })));
     const results = mergeResults(readResults(), { scenarios: descriptions, figures: lines }, { ...machine, date: new Date().toISOString() });
     writeResults(results);
     writeFileSync(REPORT_PATH, renderReport(results));
