@@ -85,8 +85,12 @@ const packr = new Packr({ useRecords: false });
 
 /** The soft limit on open files of this process (children inherit it). */
 function fdLimit(): number {
-  const m = /Max open files\s+(\d+)/.exec(readFileSync('/proc/self/limits', 'utf8'));
-  return m === null ? 1_024 : Number(m[1]);
+  try {
+    const m = /Max open files\s+(\d+)/.exec(readFileSync('/proc/self/limits', 'utf8'));
+    return m === null ? 1_024 : Number(m[1]);
+  } catch {
+    return 1_024; // no /proc: assume the common default
+  }
 }
 
 /** Reads /metrics every METRICS_EVERY_MS until stopped: the highest incoming-connection count seen, and how many readings. */
