@@ -50,6 +50,13 @@ export function cpuSecondsSince(since: NodeJS.CpuUsage): number {
   return (used.user + used.system) / 1e6;
 }
 
+/** A number as people read it: thousands separated, fewer decimals the larger it is (the tables of docs/benchmarks.md and docs/reliability.md). */
+export function formatNumber(n: number): string {
+  const abs = Math.abs(n);
+  const digits = abs >= 100 ? 0 : abs >= 10 ? 1 : 2;
+  return n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
 function round(n: number, digits = 2): number {
   const f = 10 ** digits;
   return Math.round(n * f) / f;

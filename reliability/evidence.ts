@@ -35,6 +35,13 @@ export class Evidence {
     this.secret(`${label}'s private key`, json.private_key);
   }
 
+  /** The private key of an identity in memory, as an identity file writes it (base64url) and as hex. */
+  identity(label: string, identity: { exportPrivateKey(): Uint8Array }): void {
+    const key = Buffer.from(identity.exportPrivateKey());
+    this.secret(`${label}'s private key`, key.toString('base64url'));
+    this.secret(`${label}'s private key (hex)`, key.toString('hex'));
+  }
+
   /** How many secrets are known (a scan of none proves nothing). */
   get secretCount(): number {
     return this.secrets.size;

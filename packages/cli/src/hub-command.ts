@@ -39,6 +39,7 @@ export const HUB_SETTINGS: readonly SettingSpec[] = [
   { key: 'maxMessageSize', flag: 'max-message-size', env: 'TESSERA_MAX_MESSAGE_SIZE' },
   { key: 'handshakeTimeout', flag: 'handshake-timeout', env: 'TESSERA_HANDSHAKE_TIMEOUT' },
   { key: 'slowPeerTimeout', flag: 'slow-peer-timeout', env: 'TESSERA_SLOW_PEER_TIMEOUT' },
+  { key: 'livenessTimeout', flag: 'liveness-timeout', env: 'TESSERA_LIVENESS_TIMEOUT' },
 ];
 
 /** What commander hands the hub's action: the flags given (switches as `true` or their text), `--config` and `--profile`. */
@@ -87,6 +88,7 @@ export function hubCommand(): Command {
     .option('--max-message-size <bytes>', 'largest message a peer may send [TESSERA_MAX_MESSAGE_SIZE] (default 262144)')
     .option('--handshake-timeout <ms>', 'time a TCP connection has to finish its upgrade [TESSERA_HANDSHAKE_TIMEOUT] (default 10000)')
     .option('--slow-peer-timeout <ms>', 'time a peer may leave what it is sent unread before it is dropped [TESSERA_SLOW_PEER_TIMEOUT] (default 30000)')
+    .option('--liveness-timeout <ms>', 'time a peer may stay silent (no message, ping or pong; pinged every third of it) before it is closed [TESSERA_LIVENESS_TIMEOUT] (default 30000)')
     .option('--config <file>', 'JSON or YAML config file [TESSERA_CONFIG]')
     .option('--profile <name>', 'profile of the config file to use [TESSERA_PROFILE]')
     .action(async (opts: HubCommandOptions) => {

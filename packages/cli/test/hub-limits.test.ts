@@ -5,9 +5,9 @@ import { freePort, type RedisServer } from '@tessera/testing';
 import { killHubs, ownInflux, ownRedis, spawnHub } from './hub-helpers.js';
 
 /** Opens a tessera.v1 WebSocket; resolves with the socket, or with the HTTP status of a refused upgrade. */
-function dial(port: number): Promise<{ ws: WebSocket } | { status: number }> {
+function dial(port: number, options: WebSocket.ClientOptions = {}): Promise<{ ws: WebSocket } | { status: number }> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}`, 'tessera.v1');
+    const ws = new WebSocket(`ws://127.0.0.1:${port}`, 'tessera.v1', options);
     ws.once('open', () => resolve({ ws }));
     ws.once('unexpected-response', (_req, res) => {
       resolve({ status: res.statusCode ?? 0 });
@@ -75,6 +75,23 @@ describe('tessera hub limits (child process)', function () {
     const closed = new Promise<number>((resolve) => dialed.ws.once('close', (code) => resolve(code)));
     dialed.ws.send(Buffer.alloc(8_192));
     expect(await closed).to.equal(1009);
+  });
+
+  it('closes a connection that answers no pings after --liveness-timeout, and keeps one that does', async function () {
+    // the default (30 s) would close it only after this test's time is up
+    this.timeout(20_000);
+    const port = await freePort();
+    await spawnHub({ listen: `127.0.0.1:${port}`, redisUrl: redis.url, influx, args: ['--liveness-timeout', '1000', '--log-level', 'warn'] });
+    const answering = await dial(port);
+    const silent = await dial(port, { autoPong: false });
+    if (!('ws' in answering) || !('ws' in silent)) throw new Error('a connection was refused');
+    open.push(answering.ws, silent.ws);
+    let answeringClosed = false;
+    answering.ws.once('close', () => (answeringClosed = true));
+    // the hub pings every third of the timeout; the silent peer never pongs and sends nothing, so it is closed
+    await new Promise((resolve) => silent.ws.once('close', resolve));
+    expect(answeringClosed, 'the peer that answers pings was closed too').to.equal(false);
+    expect(answering.ws.readyState).to.equal(WebSocket.OPEN);
   });
 
   it('refuses a non-numeric --max-connections as a settings error naming it', async () => {

@@ -6,6 +6,16 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { ListenerLimits, type ListenerStats } from './listener-limits.js';
 import { type ListenOptions, ListenOptionsSchema, SUBPROTOCOL } from './options.js';
 
+/**
+ * Connections the kernel may hold for the listener to accept (listen(2); Linux caps it at
+ * net.core.somaxconn, 4,096 by default). Node's default, 511, drops the SYNs of a larger
+ * burst, and a client whose SYN was dropped tries again only after 1 s, then 3 s: with
+ * room in the queue the listener accepts the burst and refuses what is past its caps at
+ * once (the reliability suite's hostile-peers storm: no listen overflows, refusals twice
+ * as fast).
+ */
+const LISTEN_BACKLOG = 65_535;
+
 /** A listening WebSocket endpoint. */
 export interface WsListener {
   readonly host: string;
@@ -78,7 +88,7 @@ export async function startListener(
   }
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port, options.host, () => {
+    server.listen({ port: options.port, host: options.host, backlog: LISTEN_BACKLOG }, () => {
       server.off('error', reject);
       resolve();
     });

@@ -51,6 +51,8 @@ export const HubConfigSchema = z
     handshakeTimeout: Ms.default(10_000),
     /** Milliseconds a peer may leave what we send unread (our buffer over its high-water mark) before it is dropped. */
     slowPeerTimeout: Ms.default(30_000),
+    /** Milliseconds a peer may stay silent (no message, ping or pong; the hub pings every third of it) before its connection is closed. */
+    livenessTimeout: Ms.default(30_000),
     /** Health and Prometheus metrics endpoint, host:port; off when unset. */
     metrics: HostPort.optional(),
     /** Accept anonymous callers, who then share one owner and see every lease (development only): no secure channels, no enrollment. */

@@ -81,6 +81,7 @@ export async function startHub(config: HubConfig, logger: Logger, env: NodeJS.Pr
   const transport = new WebSocketTransport(node, {
     forwarding: config.forward,
     slowPeerTimeout: config.slowPeerTimeout,
+    livenessTimeout: config.livenessTimeout,
     maxMessageSize: config.maxMessageSize,
     highWaterMark: HUB_HIGH_WATER_MARK,
     maxQueuedBytes: HUB_MAX_QUEUED_BYTES,
