@@ -124,7 +124,8 @@ export class LeaseService extends EventEmitter<LeaseServiceEvents> {
   private sweepAgain = false;
   private running = false;
   private unwatchLoss: (() => void) | undefined;
-  private readonly orphanChecks = new Set<unknown>();
+  /** Young orphans to look at again, by token id: one timer each, however many sweeps find it meanwhile. */
+  private readonly orphanChecks = new Map<string, unknown>();
   private readonly grants: GrantPolicy | undefined;
   private readonly decisions: LeaseDecider | undefined;
   private readonly quotas: CallerQuotas;
@@ -230,7 +231,7 @@ export class LeaseService extends EventEmitter<LeaseServiceEvents> {
     this.unwatchLoss = undefined;
     this.clock.clearTimeout(this.reconcileTimer);
     this.reconcileTimer = undefined;
-    for (const timer of this.orphanChecks) this.clock.clearTimeout(timer);
+    for (const timer of this.orphanChecks.values()) this.clock.clearTimeout(timer);
     this.orphanChecks.clear();
     await this.scheduler.stop();
   }
@@ -258,11 +259,12 @@ export class LeaseService extends EventEmitter<LeaseServiceEvents> {
     const ageOf = (t: CloudToken) => (t.created === undefined ? 0 : now - Date.parse(t.created));
     const young = new Set(orphans.filter((t) => this.orphanGrace > 0 && ageOf(t) < this.orphanGrace));
     for (const token of young) {
+      if (this.orphanChecks.has(token.id)) continue;
       const timer = this.clock.setTimeout(() => {
-        this.orphanChecks.delete(timer);
+        this.orphanChecks.delete(token.id);
         void this.revokeIfOrphan(token.id).then((gone) => gone && this.orphansRevoked++);
       }, this.orphanGrace - ageOf(token));
-      this.orphanChecks.add(timer);
+      this.orphanChecks.set(token.id, timer);
     }
     let revoked = 0;
     await pLimit(16).map(

@@ -118,6 +118,23 @@ describe('token_lease invariants', () => {
     expect(await writeWith(fx.influx, adopted.value)).to.equal(204);
   });
 
+  it('revokes a young orphan once, however many sweeps find it within its grace (sweeping more often than the grace)', async () => {
+    const { clock, tick } = fakeClock();
+    fx = await startHub({ clock, orphanGrace: 30_000 });
+    const now = Date.now();
+    const orphan = await fx.cloud.create({ ttl: 600_000, issued: new Date(now), expires: new Date(now + 600_000), options: {} });
+    for (let i = 0; i < 3; i++) {
+      expect(await fx.service.reconcile()).to.equal(0);
+      tick(5_000);
+    }
+    const revoked = waitUntil('the orphan to be revoked', () => fx.service.stats().orphansRevoked === 1);
+    tick(20_000);
+    await revoked;
+    expect(await writeWith(fx.influx, orphan.value)).to.equal(401);
+    expect(fx.influx.stats()['DELETE /api/v2/authorizations/{authID}']).to.equal(1);
+    expect(fx.service.stats().orphansRevoked).to.equal(1);
+  });
+
   it('leaves alone tokens without our marker', async () => {
     fx = await startHub();
     const other = influxdbV2({ url: fx.influx.url, token: fx.influx.token, org: fx.influx.org, marker: 'someone-else' });
