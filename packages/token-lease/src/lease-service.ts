@@ -116,6 +116,8 @@ export class LeaseService extends EventEmitter<LeaseServiceEvents> {
   private created = 0;
   private orphansRevoked = 0;
   private readonly orphanGrace: number;
+  /** How long a claim (of a due lease, or of an orphan's revocation) holds against other hubs. */
+  private readonly claimMs: number;
   private readonly reconcileEvery: number;
   private readonly reconcileAfterLoss: number;
   private reconcileTimer: unknown;
@@ -166,14 +168,9 @@ export class LeaseService extends EventEmitter<LeaseServiceEvents> {
       },
       failed: (record, attempts, error) => this.emit('revocation-failed', { id: record.id, attempts, error }),
     });
-    this.scheduler = new ExpiryScheduler(this.storage, (r) => this.revoker.revoke(r, 'expired'), this.clock, this.logger, {
-      batchSize: 512,
-      concurrency: 64,
-      claimMs: 15_000,
-      maxSleep: 1_000,
-      retryAfter: 1_000,
-      ...options.scheduler,
-    });
+    const scheduling: ExpirySchedulerOptions = { batchSize: 512, concurrency: 64, claimMs: 15_000, maxSleep: 1_000, retryAfter: 1_000, ...options.scheduler };
+    this.claimMs = scheduling.claimMs;
+    this.scheduler = new ExpiryScheduler(this.storage, (r) => this.revoker.revoke(r, 'expired'), this.clock, this.logger, scheduling);
   }
 
   /**
@@ -284,6 +281,8 @@ export class LeaseService extends EventEmitter<LeaseServiceEvents> {
     try {
       // look again right before revoking: a create may have saved it meanwhile
       if (this.creating.has(id) || (await this.storage.get(id)) !== undefined) return false;
+      // another hub on the same store may have found it too: one of them revokes it
+      if (this.storage.claimOrphan !== undefined && !(await this.storage.claimOrphan(id, this.claimMs))) return false;
       await this.cloud.revoke(id);
       this.logger.info({ lease: id }, 'orphan token revoked');
       return true;
