@@ -161,7 +161,7 @@ describe('tessera hubs on Redis topologies', function () {
       const [viaA, viaB] = [caller(a), caller(b)];
       const kept = (await Promise.all([viaA, viaB, viaA, viaB].map((d) => d.call({ action: 'create', options: { ttl: 600_000 } })))).map(leaseOf);
 
-      // light load through both hubs (reads: a write the old primary took just before it died may never reach the replica)
+      // light load through both hubs (reads: nothing may be lost here; writes through a failover: hub-redis-failover.test.ts)
       let failing = true;
       const failures = [0, 0];
       const load = Promise.all(
