@@ -259,7 +259,8 @@ export class LeaseService extends EventEmitter<LeaseServiceEvents> {
       if (this.orphanChecks.has(token.id)) continue;
       const timer = this.clock.setTimeout(() => {
         this.orphanChecks.delete(token.id);
-        void this.revokeIfOrphan(token.id).then((gone) => gone && this.orphansRevoked++);
+        // by now the token may have got its lease and lost it again (revoked): only one the cloud still holds is looked at
+        void this.revokeIfOrphan(token.id, true).then((gone) => gone && this.orphansRevoked++);
       }, this.orphanGrace - ageOf(token));
       this.orphanChecks.set(token.id, timer);
     }
@@ -276,11 +277,12 @@ export class LeaseService extends EventEmitter<LeaseServiceEvents> {
     return revoked;
   }
 
-  /** Revokes a cloud token if it still has no lease; true if it did. */
-  private async revokeIfOrphan(id: string): Promise<boolean> {
+  /** Revokes a cloud token if it still has no lease (and, `recheckCloud`, is still in the cloud); true if it did. */
+  private async revokeIfOrphan(id: string, recheckCloud = false): Promise<boolean> {
     try {
       // look again right before revoking: a create may have saved it meanwhile
       if (this.creating.has(id) || (await this.storage.get(id)) !== undefined) return false;
+      if (recheckCloud && (await this.cloud.get(id)) === undefined) return false;
       // another hub on the same store may have found it too: one of them revokes it
       if (this.storage.claimOrphan !== undefined && !(await this.storage.claimOrphan(id, this.claimMs))) return false;
       await this.cloud.revoke(id);

@@ -135,6 +135,25 @@ describe('token_lease invariants', () => {
     expect(fx.service.stats().orphansRevoked).to.equal(1);
   });
 
+  it('does not revoke again, nor count as an orphan, a young token that got its lease and was revoked within the grace', async () => {
+    const { clock, tick } = fakeClock();
+    fx = await startHub({ clock, orphanGrace: 30_000 });
+    const now = Date.now();
+    const token = await fx.cloud.create({ ttl: 600_000, issued: new Date(now), expires: new Date(now + 600_000), options: {} });
+    expect(await fx.service.reconcile()).to.equal(0);
+    // "another hub" saves its lease, then revokes it (cloud first, then storage), all within the grace
+    await fx.storage.save({ ...token, owner: 'other-hub', maxExpires: token.expires });
+    await fx.cloud.revoke(token.id);
+    await fx.storage.remove(token.id);
+    const served = (route: string) => fx.influx.stats()[`${route} /api/v2/authorizations/{authID}`] ?? 0;
+    const looks = served('GET');
+    tick(31_000);
+    // the look again either asks the cloud whether the token is still there, or (wrongly) deletes it
+    await waitUntil('the look again', () => served('GET') > looks || served('DELETE') > 1);
+    expect(served('DELETE')).to.equal(1);
+    expect(fx.service.stats().orphansRevoked).to.equal(0);
+  });
+
   it('leaves alone tokens without our marker', async () => {
     fx = await startHub();
     const other = influxdbV2({ url: fx.influx.url, token: fx.influx.token, org: fx.influx.org, marker: 'someone-else' });
