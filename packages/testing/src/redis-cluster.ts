@@ -32,6 +32,13 @@ export interface RedisCluster {
   primaryFor(key: string): Promise<RedisServer>;
   /** The replica of `primary` (a cluster started with replicas). */
   replicaOf(primary: RedisServer): Promise<RedisServer>;
+  /**
+   * Stops `primary` and resolves with its replica once that serves its slots (cluster_state:ok on
+   * every running node). With `whileDown` the slots have no primary until it resolves (the replica
+   * is held back: cluster-replica-no-failover), then the replica takes over (CLUSTER FAILOVER
+   * FORCE): a test sees the outage, however fast the cluster would have been.
+   */
+  failover(primary: RedisServer, options?: { whileDown?: () => Promise<void> }): Promise<RedisServer>;
   /** Resolves once every running node reports `cluster_state:ok`. */
   waitUntilOk(timeoutMs?: number): Promise<void>;
   /** Stops every node and removes their directories. Safe to call twice. */
@@ -103,6 +110,17 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
     throw err;
   }
 
+  const replicaOf = async (primary: RedisServer): Promise<RedisServer> => {
+    // CLUSTER NODES: "<id> <ip:port@cport> <flags> <primary id or -> ...", one line a node
+    const lines = String(await ask(primary, ['CLUSTER', 'NODES'])).split('\n').map((line) => line.split(' '));
+    const id = lines.find((f) => f[1]?.startsWith(`${primary.host}:${primary.port}@`))?.[0];
+    const replica = lines.find((f) => id !== undefined && f[3] === id && /slave|replica/.test(f[2] ?? ''));
+    const port = Number(/:(\d+)@/.exec(replica?.[1] ?? '')?.[1]);
+    const found = nodes.find((n) => n.port === port);
+    if (found === undefined) throw new Error(`no replica of the primary on port ${primary.port}`);
+    return found;
+  };
+
   return {
     nodes,
     addresses: nodes.map((n) => `${n.host}:${n.port}`),
@@ -121,15 +139,19 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
       }
       throw new Error(`no running node knows the primary of ${JSON.stringify(key)}`);
     },
-    async replicaOf(primary) {
-      // CLUSTER NODES: "<id> <ip:port@cport> <flags> <primary id or -> ...", one line a node
-      const lines = String(await ask(primary, ['CLUSTER', 'NODES'])).split('\n').map((line) => line.split(' '));
-      const id = lines.find((f) => f[1]?.startsWith(`${primary.host}:${primary.port}@`))?.[0];
-      const replica = lines.find((f) => id !== undefined && f[3] === id && /slave|replica/.test(f[2] ?? ''));
-      const port = Number(/:(\d+)@/.exec(replica?.[1] ?? '')?.[1]);
-      const found = nodes.find((n) => n.port === port);
-      if (found === undefined) throw new Error(`no replica of the primary on port ${primary.port}`);
-      return found;
+    replicaOf,
+    async failover(primary, { whileDown } = {}) {
+      const replica = await replicaOf(primary);
+      if (whileDown !== undefined) await ask(replica, ['CONFIG', 'SET', 'cluster-replica-no-failover', 'yes']);
+      await primary.stop();
+      if (whileDown !== undefined) {
+        await whileDown();
+        await waitUntil('the replica to take over', async () => (await ask(replica, ['CLUSTER', 'FAILOVER', 'FORCE'])) === 'OK' || /role:master/.test(String(await ask(replica, ['INFO', 'replication']))), timeoutMs, 100);
+        await ask(replica, ['CONFIG', 'SET', 'cluster-replica-no-failover', 'no']);
+      }
+      await waitUntil('the replica to be primary', async () => /role:master/.test(String(await ask(replica, ['INFO', 'replication']))), timeoutMs, 50);
+      await waitUntilOk();
+      return replica;
     },
     waitUntilOk,
     stop,
