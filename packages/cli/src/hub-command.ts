@@ -35,6 +35,7 @@ export const HUB_SETTINGS: readonly SettingSpec[] = [
   { key: 'deployment', flag: 'deployment', env: 'TESSERA_DEPLOYMENT' },
   { key: 'adoptLegacyTokens', flag: 'adopt-legacy-tokens', env: 'TESSERA_ADOPT_LEGACY_TOKENS' },
   { key: 'orphanGrace', flag: 'orphan-grace', env: 'TESSERA_ORPHAN_GRACE' },
+  { key: 'reconcileEvery', flag: 'reconcile-every', env: 'TESSERA_RECONCILE_EVERY' },
   { key: 'maxConnections', flag: 'max-connections', env: 'TESSERA_MAX_CONNECTIONS' },
   { key: 'maxMessageSize', flag: 'max-message-size', env: 'TESSERA_MAX_MESSAGE_SIZE' },
   { key: 'handshakeTimeout', flag: 'handshake-timeout', env: 'TESSERA_HANDSHAKE_TIMEOUT' },
@@ -83,6 +84,7 @@ export function hubCommand(): Command {
     .option('--deployment <name>', 'whose tokens this hub makes and sweeps for orphans [TESSERA_DEPLOYMENT] (default derived from --storage)')
     .option('--adopt-legacy-tokens [bool]', 'also sweep tokens made before deployments existed [TESSERA_ADOPT_LEGACY_TOKENS] (default off)')
     .option('--orphan-grace <ms>', 'age below which a token without a lease is not yet an orphan [TESSERA_ORPHAN_GRACE] (default 30000)')
+    .option('--reconcile-every <ms>', 'how often to sweep the cloud for tokens without a lease (orphans), besides at start [TESSERA_RECONCILE_EVERY] (default 300000)')
     .addHelpText('after', '\nA switch (--insecure, --forward, --adopt-legacy-tokens) alone is on; with a value, and in env and config files, it takes\ntrue/false, yes/no, on/off or 1/0 and nothing else.')
     .option('--max-connections <n>', 'WebSocket connections at once; one more is refused with HTTP 503 [TESSERA_MAX_CONNECTIONS] (default 4096)')
     .option('--max-message-size <bytes>', 'largest message a peer may send [TESSERA_MAX_MESSAGE_SIZE] (default 262144)')

@@ -7,11 +7,11 @@ import { fileURLToPath } from 'node:url';
 import { influxdbV2 } from '@tessera/cloud-influxdb';
 import { fromUtf8, Node, route, silentLogger } from '@tessera/core';
 import { type InfluxdbLocal, startInfluxdbLocal } from '@tessera/influxdb-local';
-import { redisStorage } from '@tessera/storage-redis';
+import { parseRedisSpec, type RedisSpecEnv, redisStorage } from '@tessera/storage-redis';
 import { type RedisServer, type RedisServerOptions, startRedisServer, waitUntil, writeStatus as writeWith } from '@tessera/testing';
 
 export { waitUntil };
-import type { LeaseResponse } from '@tessera/token-lease';
+import type { LeaseResponse, StorageService } from '@tessera/token-lease';
 import { WebSocketTransport } from '@tessera/transport-ws';
 
 
@@ -54,16 +54,29 @@ export function writeStatus(influx: InfluxdbLocal, token: string): Promise<numbe
   return writeWith(influx, token);
 }
 
-/** Leases the hub keeps in Redis for this influxdb-local (the namespace the hub uses). */
-export async function storedLeases(redisUrl: string, influx: InfluxdbLocal): Promise<number> {
-  const cloud = influxdbV2({ url: influx.url, token: influx.token, org: influx.org });
-  const storage = redisStorage({ url: redisUrl, connectTimeoutMs: 2_000 });
+/** The namespace a hub keeps its leases in when it is given `url` for `influx` (as the hub derives it from the cloud). */
+export function hubNamespace(influx: InfluxdbLocal, url = influx.url): { cloudService: string; cloudServiceAddress: string } {
+  const cloud = influxdbV2({ url, token: influx.token, org: influx.org });
+  return { cloudService: cloud.name, cloudServiceAddress: cloud.getAddress() };
+}
+
+/**
+ * Runs `use` on a Redis storage of the test's own in `namespace`, on `spec` as `--storage`
+ * takes it (a redis:// URL, redis+cluster:// or redis+sentinel://; passwords from `env`).
+ */
+export async function withStorage<T>(spec: string, namespace: ReturnType<typeof hubNamespace>, use: (storage: StorageService) => Promise<T>, env: RedisSpecEnv = {}): Promise<T> {
+  const storage = redisStorage({ ...parseRedisSpec(spec, env).connection, connectTimeoutMs: 2_000 });
   try {
-    await storage.init({ cloudService: cloud.name, cloudServiceAddress: cloud.getAddress() });
-    return await storage.count();
+    await storage.init(namespace);
+    return await use(storage);
   } finally {
     await storage.close();
   }
+}
+
+/** Leases the hub keeps in Redis for this influxdb-local (the namespace the hub uses). */
+export async function storedLeases(redisUrl: string, influx: InfluxdbLocal): Promise<number> {
+  return await withStorage(redisUrl, hubNamespace(influx), (storage) => storage.count());
 }
 
 /** `tessera hub` in a child process. */
@@ -83,8 +96,9 @@ const hubs = new Set<HubProcess>();
  * Starts `node packages/cli/dist/bin.js hub` on `listen` against `redisUrl` and
  * `influx` (operator token in INFLUX_TOKEN, anonymous callers, --min-ttl 100)
  * (plus `env`, e.g. REDIS_PASSWORD) and resolves once it prints its "listening on" line.
+ * `influxUrl` is the URL the hub is given for it (default its own; e.g. a TcpProxy in front of it).
  */
-export async function spawnHub(options: { listen: string; redisUrl: string; influx: InfluxdbLocal; args?: string[]; env?: NodeJS.ProcessEnv }): Promise<HubProcess> {
+export async function spawnHub(options: { listen: string; redisUrl: string; influx: InfluxdbLocal; influxUrl?: string; args?: string[]; env?: NodeJS.ProcessEnv }): Promise<HubProcess> {
   const env: NodeJS.ProcessEnv = {};
   // only what the test says: no TESSERA_* or INFLUX_* from the shell running the tests
   for (const [key, value] of Object.entries(process.env)) {
@@ -92,7 +106,7 @@ export async function spawnHub(options: { listen: string; redisUrl: string; infl
   }
   Object.assign(env, options.env);
   env['INFLUX_TOKEN'] = options.influx.token;
-  const args = [BIN, 'hub', '--listen', options.listen, '--storage', options.redisUrl, '--influx-url', options.influx.url, '--insecure', '--min-ttl', '100', ...(options.args ?? [])];
+  const args = [BIN, 'hub', '--listen', options.listen, '--storage', options.redisUrl, '--influx-url', options.influxUrl ?? options.influx.url, '--insecure', '--min-ttl', '100', ...(options.args ?? [])];
   const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const collect = (chunk: Buffer) => {

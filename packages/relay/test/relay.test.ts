@@ -317,7 +317,7 @@ describe('relays (forwarders at the hub)', function () {
     // the device reads nothing for now (a slow link): what the hub sends it backs up, first in the kernel's buffers,
     // then in the hub's socket, then in its queue; the flooder sends 16 KiB messages until the hub refuses some,
     // then 12,000 empty ones (more than the queue's 10,000 messages, or its last bytes)
-    link.hold();
+    link.stallAnswers();
     const backedUp = () => (hub.service.stats().dropped['relay_over_share'] ?? 0) + (hub.node.stats().dropped['queue_full'] ?? 0) > 0;
     for (let rounds = 0; !backedUp() && rounds < 1_024; rounds++) await flood(new Uint8Array(16 << 10), 64);
     expect(backedUp(), 'the flood backed the device connection up').to.equal(true);
@@ -325,7 +325,7 @@ describe('relays (forwarders at the hub)', function () {
     const caller = makeNode('caller');
     const answer = caller.node.request([...ws, local('forward_to_pump-14'), local('echo')], 'my turn', { timeout: 20_000 });
     await caller.node.request([...ws, local('echo')], 'routed?'); // the caller's request is at the hub now
-    link.release();
+    link.resumeAnswers();
     expect(fromUtf8((await answer).payload)).to.equal('my turn');
     // the flood's excess was cut at the forwarder and counted; nothing overflowed the device connection's queue
     expect(hub.service.stats().dropped['relay_over_share']).to.be.greaterThan(0);

@@ -232,6 +232,12 @@ class RedisLeaseStorage implements RedisStorage {
     return records;
   }
 
+  async claimOrphan(tokenId: string, claimMs: number): Promise<boolean> {
+    const { client, keys } = this.use();
+    if (!Number.isInteger(claimMs) || claimMs < 1) throw new InvalidOptionsError('claimOrphan: claimMs must be an integer >= 1');
+    return (await this.run(() => client.set(keys.orphan(tokenId), '1', 'PX', claimMs, 'NX'))) === 'OK';
+  }
+
   async reschedule(leaseId: string, revocation: RevocationState): Promise<void> {
     const { client, keys } = this.use();
     const { json, due } = encodeRevocation(revocation);

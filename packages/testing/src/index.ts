@@ -9,3 +9,4 @@ export { startRedisCluster, type RedisCluster, type RedisClusterOptions } from '
 export { startRedisSentinel, type RedisSentinel, type RedisSentinelOptions } from './redis-sentinel.js';
 export { skipWithoutRedis } from './skip-without-redis.js';
 export { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
+export { cutReplication } from './replication.js';

@@ -9,6 +9,11 @@ export interface RedisClusterOptions {
   password?: string;
   /** Primaries (default 3). */
   primaries?: number;
+  /**
+   * Replicas of each primary (default 0). With them, a primary that stops is failed over
+   * to its replica (after nodeTimeoutMs), however long that replica has been cut off.
+   */
+  replicas?: number;
   /** How long a node may be unreachable before the others mark it failed (default 1000 ms). */
   nodeTimeoutMs?: number;
   /** How long to wait for the servers and for `cluster_state:ok`. Default 20 s. */
@@ -17,14 +22,23 @@ export interface RedisClusterOptions {
   cli?: string;
 }
 
-/** A Redis Cluster of primaries without replicas, each a redis-server keeping an append-only file (fsync always). */
+/** A Redis Cluster of primaries (and their replicas, if asked for), each a redis-server keeping an append-only file (fsync always). */
 export interface RedisCluster {
-  /** The primaries, in start order; each can be stopped and restarted on its port with its data. */
+  /** Every node, in start order (the primaries first, as redis-cli assigns them); each can be stopped and restarted on its port with its data. */
   nodes: RedisServer[];
   /** `host:port` of every node: what `redis+cluster://` names. */
   addresses: string[];
   /** The primary that holds `key`'s slot (by hash tag). */
   primaryFor(key: string): Promise<RedisServer>;
+  /** The replica of `primary` (a cluster started with replicas). */
+  replicaOf(primary: RedisServer): Promise<RedisServer>;
+  /**
+   * Stops `primary` and resolves with its replica once that serves its slots (cluster_state:ok on
+   * every running node). With `whileDown` the slots have no primary until it resolves (the replica
+   * is held back: cluster-replica-no-failover), then the replica takes over (CLUSTER FAILOVER
+   * FORCE): a test sees the outage, however fast the cluster would have been.
+   */
+  failover(primary: RedisServer, options?: { whileDown?: () => Promise<void> }): Promise<RedisServer>;
   /** Resolves once every running node reports `cluster_state:ok`. */
   waitUntilOk(timeoutMs?: number): Promise<void>;
   /** Stops every node and removes their directories. Safe to call twice. */
@@ -33,7 +47,8 @@ export interface RedisCluster {
 
 /** Starts `primaries` cluster-enabled redis-servers on free loopback ports and joins them with `redis-cli --cluster create`. */
 export async function startRedisCluster(options: RedisClusterOptions = {}): Promise<RedisCluster> {
-  const count = options.primaries ?? 3;
+  const replicas = options.replicas ?? 0;
+  const count = (options.primaries ?? 3) * (1 + replicas);
   const timeoutMs = options.startTimeoutMs ?? 20_000;
   const args = [
     '--cluster-enabled', 'yes',
@@ -41,6 +56,8 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
     '--cluster-node-timeout', String(options.nodeTimeoutMs ?? 1000),
     '--cluster-announce-ip', '127.0.0.1',
     ...(options.password === undefined ? [] : ['--masterauth', options.password]),
+    // a replica takes over however long it has been cut off (cutReplication): what it missed is what a failover loses
+    ...(replicas > 0 ? ['--cluster-replica-validity-factor', '0', '--repl-diskless-sync-delay', '0'] : []),
   ];
   const nodes: RedisServer[] = [];
   const stop = async (): Promise<void> => {
@@ -51,7 +68,7 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
     for (let i = 0; i < count; i++) nodes.push(await startRedisServer({ password: options.password, persistence: true, startTimeoutMs: timeoutMs, args }));
     const auth = options.password === undefined ? [] : ['-a', options.password, '--no-auth-warning'];
     await run(options.cli ?? process.env['REDIS_CLI'] ?? 'redis-cli', [
-      '--cluster', 'create', ...nodes.map((n) => `${n.host}:${n.port}`), '--cluster-replicas', '0', '--cluster-yes', ...auth,
+      '--cluster', 'create', ...nodes.map((n) => `${n.host}:${n.port}`), '--cluster-replicas', String(replicas), '--cluster-yes', ...auth,
     ]);
   } catch (err) {
     await stop();
@@ -77,10 +94,32 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
   };
   try {
     await waitUntilOk();
+    // a replica is one once it holds its primary's data: not before its first sync is done
+    await waitUntil(
+      'every replica in sync with its primary',
+      async () => {
+        let synced = 0;
+        for (const node of nodes) if (/master_link_status:up/.test(String(await ask(node, ['INFO', 'replication'])))) synced++;
+        return synced === nodes.length - (options.primaries ?? 3);
+      },
+      timeoutMs,
+      50,
+    );
   } catch (err) {
     await stop();
     throw err;
   }
+
+  const replicaOf = async (primary: RedisServer): Promise<RedisServer> => {
+    // CLUSTER NODES: "<id> <ip:port@cport> <flags> <primary id or -> ...", one line a node
+    const lines = String(await ask(primary, ['CLUSTER', 'NODES'])).split('\n').map((line) => line.split(' '));
+    const id = lines.find((f) => f[1]?.startsWith(`${primary.host}:${primary.port}@`))?.[0];
+    const replica = lines.find((f) => id !== undefined && f[3] === id && /slave|replica/.test(f[2] ?? ''));
+    const port = Number(/:(\d+)@/.exec(replica?.[1] ?? '')?.[1]);
+    const found = nodes.find((n) => n.port === port);
+    if (found === undefined) throw new Error(`no replica of the primary on port ${primary.port}`);
+    return found;
+  };
 
   return {
     nodes,
@@ -99,6 +138,20 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
         }
       }
       throw new Error(`no running node knows the primary of ${JSON.stringify(key)}`);
+    },
+    replicaOf,
+    async failover(primary, { whileDown } = {}) {
+      const replica = await replicaOf(primary);
+      if (whileDown !== undefined) await ask(replica, ['CONFIG', 'SET', 'cluster-replica-no-failover', 'yes']);
+      await primary.stop();
+      if (whileDown !== undefined) {
+        await whileDown();
+        await waitUntil('the replica to take over', async () => (await ask(replica, ['CLUSTER', 'FAILOVER', 'FORCE'])) === 'OK' || /role:master/.test(String(await ask(replica, ['INFO', 'replication']))), timeoutMs, 100);
+        await ask(replica, ['CONFIG', 'SET', 'cluster-replica-no-failover', 'no']);
+      }
+      await waitUntil('the replica to be primary', async () => /role:master/.test(String(await ask(replica, ['INFO', 'replication']))), timeoutMs, 50);
+      await waitUntilOk();
+      return replica;
     },
     waitUntilOk,
     stop,

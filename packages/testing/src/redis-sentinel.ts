@@ -28,12 +28,16 @@ export interface RedisSentinel {
   /** The server the Sentinels name as primary now. */
   primary(): Promise<RedisServer>;
   /**
-   * Fails the primary over to the replica (once the replica has acknowledged every write so far)
+   * Fails the primary over to the replica (once the replica has acknowledged every write so far,
+   * unless `sync` is false: a replica cut off on purpose, see cutReplication, never will)
    * and resolves once the Sentinels name the new one:
    * `kill` stops the old primary (they notice after downAfterMs; restart it with `servers[i].restart()`),
    * `command` asks a Sentinel (`SENTINEL FAILOVER`).
+   * With `whileDown` (`kill` only) there is no primary until it resolves (the replica is held back:
+   * replica-priority 0), then a Sentinel is asked to fail over: a test sees the outage, however
+   * fast Sentinel would have been.
    */
-  failover(how: 'kill' | 'command'): Promise<{ from: RedisServer; to: RedisServer }>;
+  failover(how: 'kill' | 'command', options?: { sync?: boolean; whileDown?: () => Promise<void> }): Promise<{ from: RedisServer; to: RedisServer }>;
   /** Stops everything and removes the directories. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -108,12 +112,20 @@ export async function startRedisSentinel(options: RedisSentinelOptions = {}): Pr
     masterName: name,
     servers,
     primary,
-    async failover(how) {
+    async failover(how, { sync = true, whileDown } = {}) {
       const from = await primary();
+      const replica = servers.find((s) => s !== from)!;
       // what the primary acknowledged before this call is on the replica first: a test then sees the failover, not replication lag
-      const synced = await ask(from, ['WAIT', '1', '2000']);
+      const synced = sync ? await ask(from, ['WAIT', '1', '2000']) : 1;
       if (synced !== 1) throw new Error(`the replica did not acknowledge the primary's writes within 2 s (WAIT: ${String(synced)})`);
-      if (how === 'kill') await from.stop();
+      if (how === 'kill' && whileDown !== undefined) {
+        await ask(replica, ['CONFIG', 'SET', 'replica-priority', '0']); // no Sentinel promotes it
+        await from.stop();
+        await whileDown();
+        await ask(replica, ['CONFIG', 'SET', 'replica-priority', '100']);
+        // a Sentinel refuses (NOGOODSLAVE) until it has read the replica's new priority, within a second
+        await waitUntil('a Sentinel to start the failover', async () => (await ask(sentinels[0]!, ['SENTINEL', 'FAILOVER', name])) === 'OK', timeoutMs, 100);
+      } else if (how === 'kill') await from.stop();
       else {
         const reply = await ask(sentinels[0]!, ['SENTINEL', 'FAILOVER', name]);
         if (reply !== 'OK') throw new Error(`SENTINEL FAILOVER: ${String(reply)}`);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { LeaseRecordSchema, type LeaseRecord, type StorageNamespace, type StorageService } from '@tessera/token-lease';
+import { waitUntil } from './wait.js';
 
 /** What an implementation hands the StorageService compliance suite. */
 export interface StorageServiceSuiteSetup {
@@ -328,6 +329,19 @@ export function storageServiceSuite(name: string, setup: (ctx: Mocha.Context) =>
       expect(seen.size).to.equal(total);
       expect([...seen.values()].every((n) => n === 1), 'a lease was claimed twice').to.equal(true);
       for (const storage of storages) expect(await storage.claimDue(at(T0 + MINUTE), 1000, MINUTE)).to.deep.equal([]);
+    });
+
+    it('claimOrphan (where it has it): of several claimers of one orphan, one gets it until the claim lapses', async function () {
+      const first = await open();
+      if (first.claimOrphan === undefined) this.skip();
+      const storages = ctx?.shared === true ? [first, await open(), await open()] : [first];
+      const won = await Promise.all(Array.from({ length: 9 }, (_, i) => storages[i % storages.length]!.claimOrphan!('o1', 60 * MINUTE)));
+      expect(won.filter(Boolean)).to.have.length(1);
+      // another token has a claim of its own; a claim does not make a lease
+      expect(await storages.at(-1)!.claimOrphan!('o2', 60 * MINUTE)).to.equal(true);
+      expect(await first.count()).to.equal(0);
+      expect(await first.claimOrphan!('o3', 100)).to.equal(true);
+      await waitUntil('the short claim to lapse', async () => (await storages.at(-1)!.claimOrphan!('o3', 60 * MINUTE)) === true, 10_000, 20);
     });
 
     it('sees what another instance on the same store saved, removed and claimed', async function () {

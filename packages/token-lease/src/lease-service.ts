@@ -116,6 +116,8 @@ export class LeaseService extends EventEmitter<LeaseServiceEvents> {
   private created = 0;
   private orphansRevoked = 0;
   private readonly orphanGrace: number;
+  /** How long a claim (of a due lease, or of an orphan's revocation) holds against other hubs. */
+  private readonly claimMs: number;
   private readonly reconcileEvery: number;
   private readonly reconcileAfterLoss: number;
   private reconcileTimer: unknown;
@@ -124,7 +126,8 @@ export class LeaseService extends EventEmitter<LeaseServiceEvents> {
   private sweepAgain = false;
   private running = false;
   private unwatchLoss: (() => void) | undefined;
-  private readonly orphanChecks = new Set<unknown>();
+  /** Young orphans to look at again, by token id: one timer each, however many sweeps find it meanwhile. */
+  private readonly orphanChecks = new Map<string, unknown>();
   private readonly grants: GrantPolicy | undefined;
   private readonly decisions: LeaseDecider | undefined;
   private readonly quotas: CallerQuotas;
@@ -165,14 +168,9 @@ export class LeaseService extends EventEmitter<LeaseServiceEvents> {
       },
       failed: (record, attempts, error) => this.emit('revocation-failed', { id: record.id, attempts, error }),
     });
-    this.scheduler = new ExpiryScheduler(this.storage, (r) => this.revoker.revoke(r, 'expired'), this.clock, this.logger, {
-      batchSize: 512,
-      concurrency: 64,
-      claimMs: 15_000,
-      maxSleep: 1_000,
-      retryAfter: 1_000,
-      ...options.scheduler,
-    });
+    const scheduling: ExpirySchedulerOptions = { batchSize: 512, concurrency: 64, claimMs: 15_000, maxSleep: 1_000, retryAfter: 1_000, ...options.scheduler };
+    this.claimMs = scheduling.claimMs;
+    this.scheduler = new ExpiryScheduler(this.storage, (r) => this.revoker.revoke(r, 'expired'), this.clock, this.logger, scheduling);
   }
 
   /**
@@ -230,7 +228,7 @@ export class LeaseService extends EventEmitter<LeaseServiceEvents> {
     this.unwatchLoss = undefined;
     this.clock.clearTimeout(this.reconcileTimer);
     this.reconcileTimer = undefined;
-    for (const timer of this.orphanChecks) this.clock.clearTimeout(timer);
+    for (const timer of this.orphanChecks.values()) this.clock.clearTimeout(timer);
     this.orphanChecks.clear();
     await this.scheduler.stop();
   }
@@ -258,11 +256,13 @@ export class LeaseService extends EventEmitter<LeaseServiceEvents> {
     const ageOf = (t: CloudToken) => (t.created === undefined ? 0 : now - Date.parse(t.created));
     const young = new Set(orphans.filter((t) => this.orphanGrace > 0 && ageOf(t) < this.orphanGrace));
     for (const token of young) {
+      if (this.orphanChecks.has(token.id)) continue;
       const timer = this.clock.setTimeout(() => {
-        this.orphanChecks.delete(timer);
-        void this.revokeIfOrphan(token.id).then((gone) => gone && this.orphansRevoked++);
+        this.orphanChecks.delete(token.id);
+        // by now the token may have got its lease and lost it again (revoked): only one the cloud still holds is looked at
+        void this.revokeIfOrphan(token.id, true).then((gone) => gone && this.orphansRevoked++);
       }, this.orphanGrace - ageOf(token));
-      this.orphanChecks.add(timer);
+      this.orphanChecks.set(token.id, timer);
     }
     let revoked = 0;
     await pLimit(16).map(
@@ -277,11 +277,14 @@ export class LeaseService extends EventEmitter<LeaseServiceEvents> {
     return revoked;
   }
 
-  /** Revokes a cloud token if it still has no lease; true if it did. */
-  private async revokeIfOrphan(id: string): Promise<boolean> {
+  /** Revokes a cloud token if it still has no lease (and, `recheckCloud`, is still in the cloud); true if it did. */
+  private async revokeIfOrphan(id: string, recheckCloud = false): Promise<boolean> {
     try {
       // look again right before revoking: a create may have saved it meanwhile
       if (this.creating.has(id) || (await this.storage.get(id)) !== undefined) return false;
+      if (recheckCloud && (await this.cloud.get(id)) === undefined) return false;
+      // another hub on the same store may have found it too: one of them revokes it
+      if (this.storage.claimOrphan !== undefined && !(await this.storage.claimOrphan(id, this.claimMs))) return false;
       await this.cloud.revoke(id);
       this.logger.info({ lease: id }, 'orphan token revoked');
       return true;

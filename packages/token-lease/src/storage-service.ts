@@ -48,6 +48,13 @@ export interface StorageService {
    * on the same store) gets it until that claim lapses. Returns the claimed leases.
    */
   claimDue(now: Date, limit: number, claimMs: number): Promise<LeaseRecord[]>;
+  /**
+   * Claims the revocation of a token that has no lease (an orphan) for `claimMs`, atomically: of
+   * several hubs on one store that find the same orphan, one gets true and revokes it, the others
+   * get false while the claim holds (a claimer that dies leaves it to the next sweep after that).
+   * Optional: a store only one hub uses need not have it.
+   */
+  claimOrphan?(tokenId: string, claimMs: number): Promise<boolean>;
   /** Records a failed revocation and sets the lease's due time to its next attempt. */
   reschedule(leaseId: string, revocation: RevocationState): Promise<void>;
   /** What survives a restart of the store, as last checked (optional: a store that cannot lose data need not say). */

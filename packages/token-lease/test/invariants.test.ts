@@ -118,6 +118,42 @@ describe('token_lease invariants', () => {
     expect(await writeWith(fx.influx, adopted.value)).to.equal(204);
   });
 
+  it('revokes a young orphan once, however many sweeps find it within its grace (sweeping more often than the grace)', async () => {
+    const { clock, tick } = fakeClock();
+    fx = await startHub({ clock, orphanGrace: 30_000 });
+    const now = Date.now();
+    const orphan = await fx.cloud.create({ ttl: 600_000, issued: new Date(now), expires: new Date(now + 600_000), options: {} });
+    for (let i = 0; i < 3; i++) {
+      expect(await fx.service.reconcile()).to.equal(0);
+      tick(5_000);
+    }
+    const revoked = waitUntil('the orphan to be revoked', () => fx.service.stats().orphansRevoked === 1);
+    tick(20_000);
+    await revoked;
+    expect(await writeWith(fx.influx, orphan.value)).to.equal(401);
+    expect(fx.influx.stats()['DELETE /api/v2/authorizations/{authID}']).to.equal(1);
+    expect(fx.service.stats().orphansRevoked).to.equal(1);
+  });
+
+  it('does not revoke again, nor count as an orphan, a young token that got its lease and was revoked within the grace', async () => {
+    const { clock, tick } = fakeClock();
+    fx = await startHub({ clock, orphanGrace: 30_000 });
+    const now = Date.now();
+    const token = await fx.cloud.create({ ttl: 600_000, issued: new Date(now), expires: new Date(now + 600_000), options: {} });
+    expect(await fx.service.reconcile()).to.equal(0);
+    // "another hub" saves its lease, then revokes it (cloud first, then storage), all within the grace
+    await fx.storage.save({ ...token, owner: 'other-hub', maxExpires: token.expires });
+    await fx.cloud.revoke(token.id);
+    await fx.storage.remove(token.id);
+    const served = (route: string) => fx.influx.stats()[`${route} /api/v2/authorizations/{authID}`] ?? 0;
+    const looks = served('GET');
+    tick(31_000);
+    // the look again either asks the cloud whether the token is still there, or (wrongly) deletes it
+    await waitUntil('the look again', () => served('GET') > looks || served('DELETE') > 1);
+    expect(served('DELETE')).to.equal(1);
+    expect(fx.service.stats().orphansRevoked).to.equal(0);
+  });
+
   it('leaves alone tokens without our marker', async () => {
     fx = await startHub();
     const other = influxdbV2({ url: fx.influx.url, token: fx.influx.token, org: fx.influx.org, marker: 'someone-else' });

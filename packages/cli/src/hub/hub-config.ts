@@ -77,6 +77,12 @@ export const HubConfigSchema = z
     adoptLegacyTokens: BooleanSetting.default(false),
     /** A token without a lease younger than this (ms) is not revoked yet: another hub may be about to store it. */
     orphanGrace: WholeNumberSetting.pipe(z.number().nonnegative('must not be negative')).default(30_000),
+    /**
+     * How often (ms) the hub sweeps the cloud for tokens without a lease (besides at start and after Redis lost its
+     * data): how long a lease lost in a Redis failover can leave its token valid. Each sweep lists every token of the
+     * org and every lease.
+     */
+    reconcileEvery: WholeNumberSetting.pipe(z.number().min(1_000, 'must be at least 1000')).default(300_000),
     /** Log level. */
     logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   })

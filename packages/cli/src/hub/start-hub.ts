@@ -74,6 +74,7 @@ export async function startHub(config: HubConfig, logger: Logger, env: NodeJS.Pr
     policy: leasePolicy.ttl,
     logger: logger.child({ component: 'token_lease' }),
     orphanGrace: config.orphanGrace,
+    reconcileEvery: config.reconcileEvery,
   });
   await service.start();
   const node = new Node({ name: 'hub', logger, ...(internals.clock ? { clock: internals.clock } : {}) });
