@@ -42,8 +42,6 @@ export function served(influx: InfluxdbLocal, routeKey: string): number {
   return influx.stats()[routeKey] ?? 0;
 }
 
-/** Polls `condition` every `intervalMs` until it holds; fails after `timeoutMs`, saying what it waited for. */
-
 /** Waits until the wall clock reaches `at` (ms since the epoch): a deadline, not a sleep that passes by luck. */
 export async function waitForTime(at: number, what = 'the deadline'): Promise<void> {
   await waitUntil(what, () => Date.now() >= at, Math.max(0, at - Date.now()) + 2_000, 10);
