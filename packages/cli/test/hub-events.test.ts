@@ -5,6 +5,7 @@ import { fromUtf8, local, route } from '@tessera/core';
 import { HubEventSchema, SnapshotSchema, SUBSCRIPTION_LIMITS, type HubEvent } from '@tessera/console';
 import { Ed25519Identity } from '@tessera/secure-channel';
 import { waitUntil } from '@tessera/testing';
+import type { LeaseRecord } from '@tessera/token-lease';
 import type { HubConfigInput } from '../src/hub/hub-config.js';
 import type { Hub } from '../src/hub/start-hub.js';
 import { type Answer, SecureHubFixture } from './secure-hub-fixture.js';
@@ -110,6 +111,39 @@ describe("the operator's view of a secure hub (hub_events, docs/protocol.md §8)
 
     // a bad request is answered, with the request_id, and changes nothing
     expect(await admin.ask('hub_events', { action: 'renew', subscription: 'nope', seq: 0, request_id: 'r9' })).to.include({ code: 'invalid_request', request_id: 'r9' });
+  });
+
+  it('reads its storage for one snapshot at a time: subscribes that come during a read share the next, which shows what happened before them', async () => {
+    const admins = Array.from({ length: 3 }, () => Ed25519Identity.generate());
+    const h = await hub({ admin: admins.map((a) => a.identifier) });
+    const [first, second, third] = await Promise.all(admins.map((a) => peer(h, a)));
+    const device = await enrolled(h, first!);
+    // the first read lists storage at once, then holds its answer until released; every read is counted
+    const storage = h.service.storage;
+    const getAll = storage.getAll.bind(storage);
+    let reads = 0;
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    storage.getAll = async (): Promise<LeaseRecord[]> => {
+      const records = await getAll();
+      if (++reads === 1) await released;
+      return records;
+    };
+    const subscriptions = h.secure!.operatorView.subscriptions;
+    const firstAnswer = first!.subscribe();
+    await waitUntil('the first snapshot read', () => reads === 1);
+    const later = [second!.subscribe(), third!.subscribe()];
+    await waitUntil('the later subscriptions to open', () => subscriptions.size === 3);
+    const lease = (await device.ask('token_lease', { action: 'create', options: {} })).lease!;
+    release();
+
+    const listed = (answer: Answer) => SnapshotSchema.parse(answer.snapshot).leases.map((l) => l.id);
+    expect(listed(await firstAnswer), 'the first read listed storage before the lease').to.deep.equal([]);
+    for (const answer of await Promise.all(later)) expect(listed(answer), 'the shared read began after the lease').to.deep.equal([lease.id]);
+    expect(reads, 'three subscribes, two reads').to.equal(2);
+    // and the first subscriber was told of the lease its snapshot missed
+    await waitUntil('the first subscriber’s lease_issued', () => first!.events().some((e) => e.event === 'lease_issued' && e.lease.id === lease.id));
+    storage.getAll = getAll;
   });
 
   it('holds at most 2 subscriptions per identity and 8 per hub, ends one whose channel closes, and finds none of another admin’s', async () => {
