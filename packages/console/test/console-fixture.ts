@@ -3,15 +3,13 @@
 // port: what the console's tests share.
 import { silentLogger } from '@tessera/core';
 import { Ed25519Identity } from '@tessera/secure-channel';
+import type { HubConfigInput } from '../../cli/src/hub/hub-config.js';
 import type { Hub } from '../../cli/src/hub/start-hub.js';
-import { type Answer, SecureHubFixture } from '../../cli/test/secure-hub-fixture.js';
+import { SecureHubFixture, type SecurePeer } from '../../cli/test/secure-hub-fixture.js';
 import { type RunningConsole, startConsole } from '../src/start-console.js';
 
 /** A device: its own node and channel to the hub; `ask` sends JSON to a hub worker through it. */
-export interface TestDevice {
-  identity: Ed25519Identity;
-  ask(worker: string, body: object): Promise<Answer>;
-}
+export type TestDevice = SecurePeer;
 
 export interface ConsoleFixture {
   hub: Hub;
@@ -24,10 +22,11 @@ export interface ConsoleFixture {
   stop(): Promise<void>;
 }
 
-export async function startConsoleFixture(): Promise<ConsoleFixture> {
+/** The fixture; `config` adds to or overrides the hub's settings. */
+export async function startConsoleFixture(config: HubConfigInput = {}): Promise<ConsoleFixture> {
   const fx = new SecureHubFixture('console');
   const admin = Ed25519Identity.generate();
-  const hub = await fx.hub({ admin: [admin.identifier], defaultTtl: 60_000, minTtl: 1_000, maxTtl: 600_000 });
+  const hub = await fx.hub({ admin: [admin.identifier], defaultTtl: 60_000, minTtl: 1_000, maxTtl: 600_000, ...config });
   const running = fx.track(await startConsole({ hub: hub.listener.url, identity: admin, hubIdentifier: hub.secure!.identifier, port: 0, logger: silentLogger }));
   const enrollWith = async (token: string) => {
     const device = await fx.peer(hub);
