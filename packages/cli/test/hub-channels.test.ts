@@ -2,60 +2,40 @@
 // strangers (non-members) within their budget and grace, quiet channels closed
 // after the idle timeout, channels of one identity, credentials verified
 // under the hub's key.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { expect } from 'chai';
-import { fromUtf8, local, Node, route, type Route, silentLogger } from '@tessera/core';
+import { fromUtf8, local, route, type Route } from '@tessera/core';
 import { HubSession } from '@tessera/lease-client';
 import { createSecureChannel, Ed25519Identity, issueCredential, type SecureChannel, trustIdentifiers } from '@tessera/secure-channel';
 import { waitUntil } from '@tessera/testing';
-import { WebSocketTransport } from '@tessera/transport-ws';
-import { HubConfigSchema, type HubConfigInput } from '../src/hub/hub-config.js';
+import type { HubConfigInput } from '../src/hub/hub-config.js';
 import type { HubChannelLimits } from '../src/hub/hub-channels.js';
-import { type Hub, startHub } from '../src/hub/start-hub.js';
+import type { Hub } from '../src/hub/start-hub.js';
 import { fakeClock } from '../../secure-channel/test/channel-helpers.js';
+import { SecureHubFixture } from './secure-hub-fixture.js';
 
 const CREATE = JSON.stringify({ action: 'create', options: {} });
 
 describe('a secure hub’s channels: strangers, idle channels, credentials', function () {
   this.timeout(60_000);
-  let dir: string;
-  const running: { stop(): Promise<void> }[] = [];
+  let fx: SecureHubFixture;
 
   beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'tessera-hub-channels-'));
+    fx = new SecureHubFixture('hub-channels');
   });
-  afterEach(async () => {
-    for (const r of running.splice(0).reverse()) await r.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterEach(() => fx.stop());
 
   /** A hub in this process whose node runs on a clock the test moves (its WebSocket transport keeps the real one). */
   async function hub(channels: Partial<HubChannelLimits> = {}, config: HubConfigInput = {}) {
     const time = fakeClock();
-    const h: Hub = await startHub(
-      HubConfigSchema.parse({ listen: '127.0.0.1:0', identity: join(dir, 'hub.json'), logLevel: 'silent', ...config }),
-      silentLogger,
-      process.env,
-      { clock: time.clock, channels },
-    );
-    running.push(h);
+    const h = await fx.hub(config, { clock: time.clock, channels });
     const toListener: Route = route(`3#127.0.0.1:${h.listener.port}`, 'secure_channel');
     return { h, ...time, toListener, guard: h.secure!.strangers, listener: h.secure!.channels };
   }
 
-  function node(): Node {
-    const n = new Node({ logger: silentLogger });
-    new WebSocketTransport(n);
-    running.push(n);
-    return n;
-  }
-
   /** A device's HubSession (enrolling with `token` if given), pinned to the hub. */
   function session(h: Hub, identity: Ed25519Identity, token?: string): HubSession {
-    const s = new HubSession({ node: node(), hub: route(`3#127.0.0.1:${h.listener.port}`, 'token_lease'), identity, enrollToken: token, hubIdentifier: h.secure!.identifier });
-    running.push({ stop: async () => s.close() });
+    const s = new HubSession({ node: fx.node(), hub: route(`3#127.0.0.1:${h.listener.port}`, 'token_lease'), identity, enrollToken: token, hubIdentifier: h.secure!.identifier });
+    fx.track({ stop: async () => s.close() });
     return s;
   }
 
@@ -73,7 +53,7 @@ describe('a secure hub’s channels: strangers, idle channels, credentials', fun
     await waitUntil('the device’s first channel to end', () => listener.stats().channels === 0);
 
     // one identity that is no member, one connection, more channels than the hub holds
-    const flooder = node();
+    const flooder = fx.node();
     const stranger = Ed25519Identity.generate();
     const flood: SecureChannel[] = [];
     for (let n = 0; n < 60; n++) flood.push(await createSecureChannel(flooder, toListener, { identity: stranger, trust: trustIdentifiers([h.secure!.identifier]) }));
@@ -102,7 +82,7 @@ describe('a secure hub’s channels: strangers, idle channels, credentials', fun
 
   it('a flood of fresh identities cannot keep a newcomer from enrolling: each new stranger over the budget pushes out the oldest, counted in /metrics', async () => {
     const { h, toListener, guard } = await hub({ maxStrangers: 10 }, { metrics: '127.0.0.1:0' });
-    const flooder = node();
+    const flooder = fx.node();
     const flood: SecureChannel[] = [];
     const stranger = async () => void flood.push(await createSecureChannel(flooder, toListener, { identity: Ed25519Identity.generate(), trust: trustIdentifiers([h.secure!.identifier]) }));
     for (let n = 0; n < 10; n++) await stranger();
@@ -131,7 +111,7 @@ describe('a secure hub’s channels: strangers, idle channels, credentials', fun
     const { token } = await h.secure!.authority.createToken({ attributes: { role: 'device' } });
     const newcomer = session(h, Ed25519Identity.generate(), token);
     expect((await lease(newcomer)).result).to.equal('success');
-    const idle = await createSecureChannel(node(), toListener, { identity: Ed25519Identity.generate(), trust: trustIdentifiers([h.secure!.identifier]) });
+    const idle = await createSecureChannel(fx.node(), toListener, { identity: Ed25519Identity.generate(), trust: trustIdentifiers([h.secure!.identifier]) });
     // the newcomer's channel left the strangers' budget when it enrolled; the idle one holds a place
     await waitUntil('the idle one to count as a stranger', () => guard.stats().strangers === 1);
 
@@ -150,7 +130,7 @@ describe('a secure hub’s channels: strangers, idle channels, credentials', fun
     const { token } = await h.secure!.authority.createToken({ attributes: { role: 'device' } });
     const device = Ed25519Identity.generate();
     expect((await lease(session(h, device, token))).result).to.equal('success');
-    const spare = await createSecureChannel(node(), toListener, { identity: device, trust: trustIdentifiers([h.secure!.identifier]) });
+    const spare = await createSecureChannel(fx.node(), toListener, { identity: device, trust: trustIdentifiers([h.secure!.identifier]) });
     const boss = session(h, admin);
     const removed = JSON.parse(fromUtf8((await boss.request('authority', JSON.stringify({ action: 'remove', identifier: device.identifier }))).payload)) as { result: string };
     expect(removed.result).to.equal('success');
@@ -161,7 +141,7 @@ describe('a secure hub’s channels: strangers, idle channels, credentials', fun
   it('closes members’ channels after an hour without a word: a crashed device’s flood is gone, and a quiet session re-opens on its next request', async () => {
     const admin = Ed25519Identity.generate();
     const { h, tick, toListener, listener, guard } = await hub({}, { admin: [admin.identifier] });
-    const crashed = node();
+    const crashed = fx.node();
     for (let n = 0; n < 20; n++) await createSecureChannel(crashed, toListener, { identity: admin, trust: trustIdentifiers([h.secure!.identifier]) });
     const quiet = session(h, admin);
     expect((await lease(quiet)).result).to.equal('success');
@@ -181,7 +161,7 @@ describe('a secure hub’s channels: strangers, idle channels, credentials', fun
   it('holds at most 64 channels of one identity: a member’s flood is refused beyond, counted, and another device still enrolls and gets a lease', async () => {
     const admin = Ed25519Identity.generate();
     const { h, toListener, listener } = await hub({}, { admin: [admin.identifier] });
-    const flooder = node();
+    const flooder = fx.node();
     for (let n = 0; n < 65; n++) await createSecureChannel(flooder, toListener, { identity: admin, trust: trustIdentifiers([h.secure!.identifier]) });
     await waitUntil('the hub to refuse the 65th', () => listener.stats().dropped.identity_limit === 1);
     expect(listener.stats()).to.include({ channels: 64, accepted: 64 });
@@ -195,11 +175,11 @@ describe('a secure hub’s channels: strangers, idle channels, credentials', fun
     const { h, toListener, listener } = await hub();
     const peer = Ed25519Identity.generate();
     const forged = await issueCredential({ authority: Ed25519Identity.generate(), subject: peer.identifier, attributes: { role: 'admin' }, ttlSeconds: 3_600, clock: h.node.clock });
-    await createSecureChannel(node(), toListener, { identity: peer, trust: trustIdentifiers([h.secure!.identifier]), credentials: [forged] });
+    await createSecureChannel(fx.node(), toListener, { identity: peer, trust: trustIdentifiers([h.secure!.identifier]), credentials: [forged] });
     await waitUntil('the hub to refuse the peer', () => listener.stats().dropped.untrusted_peer === 1);
     expect(listener.stats().channels).to.equal(0);
 
-    const n = node();
+    const n = fx.node();
     const channel = await createSecureChannel(n, toListener, { identity: peer, trust: trustIdentifiers([h.secure!.identifier]) });
     await waitUntil('the hub to open the channel', () => listener.stats().channels === 1);
     channel.sendCredentials([forged]);

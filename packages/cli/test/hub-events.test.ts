@@ -1,59 +1,32 @@
 // The operator's view of a secure hub (docs/protocol.md §8): the hub_events
 // worker, through real secure channels to a hub started in this process.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { expect } from 'chai';
-import { fromUtf8, local, Node, route, silentLogger } from '@tessera/core';
-import { HubEventSchema, SnapshotSchema, SUBSCRIPTION_LIMITS, type HubEvent, type Snapshot } from '@tessera/console';
-import { createSecureChannel, Ed25519Identity, type SecureChannel, trustIdentifiers } from '@tessera/secure-channel';
+import { fromUtf8, local, route } from '@tessera/core';
+import { HubEventSchema, SnapshotSchema, SUBSCRIPTION_LIMITS, type HubEvent } from '@tessera/console';
+import { Ed25519Identity } from '@tessera/secure-channel';
 import { waitUntil } from '@tessera/testing';
-import { WebSocketTransport } from '@tessera/transport-ws';
-import { HubConfigSchema, type HubConfigInput } from '../src/hub/hub-config.js';
-import { type Hub, startHub } from '../src/hub/start-hub.js';
-
-interface Answer {
-  result: 'success' | 'failure';
-  code?: string;
-  message?: string;
-  subscription?: string;
-  snapshot?: Snapshot;
-  lease?: { id: string; value: string };
-  token?: string;
-}
+import type { LeaseRecord } from '@tessera/token-lease';
+import type { HubConfigInput } from '../src/hub/hub-config.js';
+import type { Hub } from '../src/hub/start-hub.js';
+import { type Answer, SecureHubFixture } from './secure-hub-fixture.js';
 
 describe("the operator's view of a secure hub (hub_events, docs/protocol.md §8)", function () {
   this.timeout(60_000);
-  let dir: string;
-  const running: { stop(): Promise<void> }[] = [];
+  let fx: SecureHubFixture;
 
   beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'tessera-hub-events-'));
+    fx = new SecureHubFixture('hub-events');
   });
-  afterEach(async () => {
-    for (const r of running.splice(0).reverse()) await r.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterEach(() => fx.stop());
 
-  async function hub(config: HubConfigInput = {}): Promise<Hub> {
-    const h = await startHub(HubConfigSchema.parse({ listen: '127.0.0.1:0', identity: join(dir, 'hub.json'), logLevel: 'silent', ...config }), silentLogger);
-    running.push(h);
-    return h;
-  }
+  const hub = (config: HubConfigInput = {}) => fx.hub(config);
 
-  /** A node of its own with a channel to the hub, and an inbox worker where a subscription's answer and events arrive (raw text kept). */
+  /** A peer with an inbox worker where a subscription's answer and events arrive (raw text kept). */
   async function peer(h: Hub, identity = Ed25519Identity.generate()) {
-    const node = new Node({ logger: silentLogger });
-    new WebSocketTransport(node);
-    running.push(node);
-    const channel: SecureChannel = await createSecureChannel(node, route(`3#127.0.0.1:${h.listener.port}`, 'secure_channel'), {
-      identity,
-      trust: trustIdentifiers([h.secure!.identifier]),
-    });
+    const p = await fx.peer(h, identity);
+    const { node, channel } = p;
     const inbox: string[] = [];
     await node.startWorker('inbox', (_ctx, msg) => void inbox.push(fromUtf8(msg.payload)));
-    const ask = async (worker: string, body: object): Promise<Answer> =>
-      JSON.parse(fromUtf8((await node.request([channel.address, local(worker)], JSON.stringify(body))).payload)) as Answer;
     /** Subscribes from the inbox; resolves with the answer (the first message there that is one). */
     const subscribe = async (): Promise<Answer> => {
       const before = inbox.length;
@@ -62,7 +35,7 @@ describe("the operator's view of a secure hub (hub_events, docs/protocol.md §8)
       return JSON.parse(inbox.slice(before).find((t) => 'result' in JSON.parse(t))!) as Answer;
     };
     const events = (): HubEvent[] => inbox.map((t) => JSON.parse(t) as { event?: string }).filter((v) => v.event !== undefined).map((v) => HubEventSchema.parse(v));
-    return { identity, node, channel, inbox, ask, subscribe, events };
+    return { ...p, inbox, subscribe, events };
   }
 
   async function enrolled(h: Hub, admin: Awaited<ReturnType<typeof peer>>, attributes: Record<string, string> = { role: 'device' }) {
@@ -131,15 +104,46 @@ describe("the operator's view of a secure hub (hub_events, docs/protocol.md §8)
     expect(refused).to.include({ result: 'failure', code: 'not_allowed' });
     expect(refused.snapshot).to.equal(undefined);
 
-    const plain = new Node({ logger: silentLogger });
-    new WebSocketTransport(plain);
-    running.push(plain);
+    const plain = fx.node();
     const reply = JSON.parse(fromUtf8((await plain.request(route(`3#127.0.0.1:${h.listener.port}`, 'hub_events'), JSON.stringify({ action: 'subscribe' }))).payload)) as Answer;
     expect(reply).to.include({ result: 'failure', code: 'not_allowed' });
     expect(h.secure!.operatorView.subscriptions.size).to.equal(0);
 
     // a bad request is answered, with the request_id, and changes nothing
     expect(await admin.ask('hub_events', { action: 'renew', subscription: 'nope', seq: 0, request_id: 'r9' })).to.include({ code: 'invalid_request', request_id: 'r9' });
+  });
+
+  it('reads its storage for one snapshot at a time: subscribes that come during a read share the next, which shows what happened before them', async () => {
+    const admins = Array.from({ length: 3 }, () => Ed25519Identity.generate());
+    const h = await hub({ admin: admins.map((a) => a.identifier) });
+    const [first, second, third] = await Promise.all(admins.map((a) => peer(h, a)));
+    const device = await enrolled(h, first!);
+    // the first read lists storage at once, then holds its answer until released; every read is counted
+    const storage = h.service.storage;
+    const getAll = storage.getAll.bind(storage);
+    let reads = 0;
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    storage.getAll = async (): Promise<LeaseRecord[]> => {
+      const records = await getAll();
+      if (++reads === 1) await released;
+      return records;
+    };
+    const subscriptions = h.secure!.operatorView.subscriptions;
+    const firstAnswer = first!.subscribe();
+    await waitUntil('the first snapshot read', () => reads === 1);
+    const later = [second!.subscribe(), third!.subscribe()];
+    await waitUntil('the later subscriptions to open', () => subscriptions.size === 3);
+    const lease = (await device.ask('token_lease', { action: 'create', options: {} })).lease!;
+    release();
+
+    const listed = (answer: Answer) => SnapshotSchema.parse(answer.snapshot).leases.map((l) => l.id);
+    expect(listed(await firstAnswer), 'the first read listed storage before the lease').to.deep.equal([]);
+    for (const answer of await Promise.all(later)) expect(listed(answer), 'the shared read began after the lease').to.deep.equal([lease.id]);
+    expect(reads, 'three subscribes, two reads').to.equal(2);
+    // and the first subscriber was told of the lease its snapshot missed
+    await waitUntil('the first subscriber’s lease_issued', () => first!.events().some((e) => e.event === 'lease_issued' && e.lease.id === lease.id));
+    storage.getAll = getAll;
   });
 
   it('holds at most 2 subscriptions per identity and 8 per hub, ends one whose channel closes, and finds none of another admin’s', async () => {

@@ -1,61 +1,27 @@
 // A secure hub (the default) in this process: its identity, the authority, the
 // lease worker behind secure channels, policies from the config file, removal.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { newBootstrapToken } from '@tessera/authority';
-import { fromUtf8, Node, route, silentLogger } from '@tessera/core';
-import { createSecureChannel, Ed25519Identity, type SecureChannel, trustIdentifiers } from '@tessera/secure-channel';
+import { fromUtf8, route } from '@tessera/core';
+import { Ed25519Identity } from '@tessera/secure-channel';
 import { waitUntil, writeStatus } from '@tessera/testing';
-import { WebSocketTransport } from '@tessera/transport-ws';
-import { HubConfigSchema, type HubConfigInput } from '../src/hub/hub-config.js';
-import { type Hub, startHub } from '../src/hub/start-hub.js';
+import type { HubConfigInput } from '../src/hub/hub-config.js';
 import { resolveHubConfig } from '../src/hub-command.js';
 import { createBucket, writeTo } from '../../token-lease/test/influx-buckets.js';
-
-interface Answer {
-  result: 'success' | 'failure';
-  code?: string;
-  message?: string;
-  lease?: { id: string; value: string };
-  leases?: { id: string }[];
-  token?: string;
-  credential?: string;
-}
+import { type Answer, SecureHubFixture } from './secure-hub-fixture.js';
 
 describe('a secure hub (the default): identity, authority, channels, policies', function () {
   this.timeout(60_000);
-  let dir: string;
-  const running: { stop(): Promise<void> }[] = [];
+  let fx: SecureHubFixture;
 
   beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'tessera-hub-secure-'));
+    fx = new SecureHubFixture('hub-secure');
   });
-  afterEach(async () => {
-    for (const r of running.splice(0).reverse()) await r.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterEach(() => fx.stop());
 
-  async function hub(config: HubConfigInput = {}): Promise<Hub> {
-    const h = await startHub(HubConfigSchema.parse({ listen: '127.0.0.1:0', identity: join(dir, 'hub.json'), logLevel: 'silent', metrics: '127.0.0.1:0', ...config }), silentLogger);
-    running.push(h);
-    return h;
-  }
-
-  /** A node with its own identity and a channel to the hub, pinned to the hub's identity. */
-  async function member(h: Hub, identity = Ed25519Identity.generate()) {
-    const node = new Node({ logger: silentLogger });
-    new WebSocketTransport(node);
-    running.push(node);
-    const channel: SecureChannel = await createSecureChannel(node, route(`3#127.0.0.1:${h.listener.port}`, 'secure_channel'), {
-      identity,
-      trust: trustIdentifiers([h.secure!.identifier]),
-    });
-    const ask = async (worker: string, body: object): Promise<Answer> =>
-      JSON.parse(fromUtf8((await node.request([channel.address, { type: 0, value: worker }], JSON.stringify(body))).payload)) as Answer;
-    return { identity, node, channel, ask };
-  }
+  const hub = (config: HubConfigInput = {}) => fx.hub({ metrics: '127.0.0.1:0', ...config });
 
   it('has an identity kept in its file, says so in /health and /metrics, and refuses plaintext lease requests', async () => {
     const first = await hub();
@@ -69,17 +35,14 @@ describe('a secure hub (the default): identity, authority, channels, policies', 
     expect(metrics).to.match(/^tessera_stranger_channels\{state="open"\} 0$/m);
     expect(metrics).to.match(/^tessera_secure_channels\{state="open"\} 0$/m);
 
-    const plain = new Node({ logger: silentLogger });
-    new WebSocketTransport(plain);
-    running.push(plain);
+    const plain = fx.node();
     const reply = await plain.request(route(`3#127.0.0.1:${first.listener.port}`, 'token_lease'), JSON.stringify({ action: 'create', options: {} }));
     const answer = JSON.parse(fromUtf8(reply.payload)) as Answer;
     expect(answer).to.include({ result: 'failure', code: 'not_allowed' });
     expect(answer.message).to.match(/secure channel is required/);
     expect(first.service.stats().created).to.equal(0);
 
-    await first.stop();
-    running.splice(running.indexOf(first), 1);
+    await fx.stopNow(first);
     const again = await hub();
     expect(again.secure!.identifier).to.equal(identifier);
   });
@@ -96,11 +59,11 @@ describe('a secure hub (the default): identity, authority, channels, policies', 
   it('enrolls a device with a bootstrap token, leases to it by identity, and revokes its leases when an admin removes it', async () => {
     const admin = Ed25519Identity.generate();
     const h = await hub({ admin: [admin.identifier] });
-    const boss = await member(h, admin);
+    const boss = await fx.peer(h, admin);
     const made = await boss.ask('authority', { action: 'create_token', attributes: { role: 'device' } });
     expect(made.result).to.equal('success');
 
-    const device = await member(h);
+    const device = await fx.peer(h);
     expect((await device.ask('token_lease', { action: 'create', options: {} })).code).to.equal('not_allowed'); // not a member yet
     expect((await device.ask('authority', { action: 'enroll', token: made.token })).result).to.equal('success');
     const created = await device.ask('token_lease', { action: 'create', options: {} });
@@ -113,13 +76,13 @@ describe('a secure hub (the default): identity, authority, channels, policies', 
     expect((await boss.ask('authority', { action: 'remove', identifier: device.identity.identifier })).result).to.equal('success');
     await waitUntil('the removed member’s token to be revoked', async () => (await writeStatus(h.influx!, token)) === 401);
     await device.channel.closed; // the hub closed its channel
-    const again = await member(h, device.identity); // a new channel: the identity is no member any more
+    const again = await fx.peer(h, device.identity); // a new channel: the identity is no member any more
     expect((await again.ask('token_lease', { action: 'list' })).code).to.equal('not_allowed');
   });
 
   it('counts refused enrollments by reason in /metrics (tessera_enroll_refused_total)', async () => {
     const h = await hub();
-    const stranger = await member(h);
+    const stranger = await fx.peer(h);
     for (let n = 0; n < 3; n++) expect((await stranger.ask('authority', { action: 'enroll', token: newBootstrapToken() })).code).to.equal('not_allowed');
     const metrics = await (await fetch(`${h.metricsUrl}/metrics`)).text();
     expect(metrics).to.match(/^tessera_enroll_refused_total\{reason="unknown"\} 3$/m);
@@ -128,7 +91,7 @@ describe('a secure hub (the default): identity, authority, channels, policies', 
 
   it('gives each member what the first policy of the config file matching its attributes says', async () => {
     const admin = Ed25519Identity.generate();
-    const configPath = join(dir, 'hub.yaml');
+    const configPath = join(fx.dir, 'hub.yaml');
     writeFileSync(
       configPath,
       [
@@ -139,13 +102,13 @@ describe('a secure hub (the default): identity, authority, channels, policies', 
       ].join('\n'),
     );
     const config = resolveHubConfig({ config: configPath }, {});
-    const h = await hub({ ...config, admin: [admin.identifier], listen: '127.0.0.1:0', identity: join(dir, 'hub.json'), logLevel: 'silent', metrics: undefined });
+    const h = await hub({ ...config, admin: [admin.identifier], listen: '127.0.0.1:0', identity: join(fx.dir, 'hub.json'), logLevel: 'silent', metrics: undefined });
     await createBucket(h.influx!, 'line-1');
     await createBucket(h.influx!, 'line-2');
-    const boss = await member(h, admin);
+    const boss = await fx.peer(h, admin);
     const enroll = async (attributes: Record<string, string>) => {
       const made = await boss.ask('authority', { action: 'create_token', attributes });
-      const m = await member(h);
+      const m = await fx.peer(h);
       expect((await m.ask('authority', { action: 'enroll', token: made.token })).result).to.equal('success');
       return m;
     };
@@ -161,7 +124,7 @@ describe('a secure hub (the default): identity, authority, channels, policies', 
   });
 
   it('names the field of a policy in the config file that is wrong', () => {
-    const configPath = join(dir, 'bad.yaml');
+    const configPath = join(fx.dir, 'bad.yaml');
     writeFileSync(configPath, ['policies:', '  - match: { role: device }', '    privileges: [{ resource: metrics, actions: [erase] }]'].join('\n'));
     expect(() => resolveHubConfig({ config: configPath }, {})).to.throw(/policies.*0\.privileges\.0\.actions\.0/);
   });

@@ -84,14 +84,26 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
     },
     logger: options.logger,
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve());
-  });
-  port = (server.address() as AddressInfo).port;
-  hosts = allowedHosts(host, port);
-  loginUrl = `${base()}/login?token=${logins.token}`;
-  await link.start();
+  const stop = async () => {
+    streams.close();
+    server.closeAllConnections();
+    if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
+    await link.stop();
+  };
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => resolve());
+    });
+    port = (server.address() as AddressInfo).port;
+    hosts = allowedHosts(host, port);
+    loginUrl = `${base()}/login?token=${logins.token}`;
+    await link.start();
+  } catch (err) {
+    // a port taken (the demo then tries another): nothing of this attempt stays behind, the streams' heartbeat timer included
+    await stop();
+    throw err;
+  }
   return {
     url: `${base()}/`,
     get loginUrl() {
@@ -99,11 +111,6 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
     },
     pageBuilt: page.has('/'),
     link,
-    async stop() {
-      streams.close();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await link.stop();
-    },
+    stop,
   };
 }

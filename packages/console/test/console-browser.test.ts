@@ -36,8 +36,6 @@ describe('the console’s page in a real browser', function () {
   const devices: Device[] = [];
   /** Every lease value the hub made during the test: none may reach the page. */
   const values: string[] = [];
-  /** When the hub created each lease (ms since the epoch). */
-  const createdAt = new Map<string, number>();
   /** Bodies of every response the page received that is not a stream (streams are recorded by RECORD_STREAM). */
   const bodies: string[] = [];
 
@@ -47,7 +45,6 @@ describe('the console’s page in a real browser', function () {
     values.length = 0;
     bodies.length = 0;
     fx.hub.service.on('created', (e) => {
-      createdAt.set(e.id, Date.now());
       void fx.hub.service.storage.get(e.id).then((r) => r !== undefined && values.push(r.value));
     });
   });
@@ -125,10 +122,8 @@ describe('the console’s page in a real browser', function () {
     await device.start();
     const first = await leased;
     const row = page.locator(`tr[data-lease-id="${first}"]`);
+    // how soon (issue 13: within 2 s) is bench/console-latency.bench.ts's figure: a wall-clock bound here could flake on a busy machine
     await row.waitFor();
-    const shownAfter = Date.now() - createdAt.get(first)!;
-    // the issue's figure is 2 s; on a shared 2-core machine a wall-clock bound could flake, so it is reported, not asserted
-    console.log(`      lease shown on the page ${shownAfter} ms after the hub created it`);
     expect(await row.locator('td').nth(1).textContent()).to.match(/site=pump-7/);
 
     // a second device, so the views have more than one of everything, then the screenshots

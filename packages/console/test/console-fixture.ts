@@ -1,29 +1,15 @@
 // A secure hub in this process, an admin identity, devices that enroll and
 // lease through their own secure channels, and a console on a free loopback
 // port: what the console's tests share.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fromUtf8, local, Node, route, silentLogger } from '@tessera/core';
-import { createSecureChannel, Ed25519Identity, trustIdentifiers } from '@tessera/secure-channel';
-import { WebSocketTransport } from '@tessera/transport-ws';
-import { HubConfigSchema } from '../../cli/src/hub/hub-config.js';
-import { type Hub, startHub } from '../../cli/src/hub/start-hub.js';
+import { silentLogger } from '@tessera/core';
+import { Ed25519Identity } from '@tessera/secure-channel';
+import type { HubConfigInput } from '../../cli/src/hub/hub-config.js';
+import type { Hub } from '../../cli/src/hub/start-hub.js';
+import { SecureHubFixture, type SecurePeer } from '../../cli/test/secure-hub-fixture.js';
 import { type RunningConsole, startConsole } from '../src/start-console.js';
 
-export interface Answer {
-  result: 'success' | 'failure';
-  code?: string;
-  lease?: { id: string; value: string; expires: string };
-  token?: string;
-}
-
 /** A device: its own node and channel to the hub; `ask` sends JSON to a hub worker through it. */
-export interface TestDevice {
-  identity: Ed25519Identity;
-  ask(worker: string, body: object): Promise<Answer>;
-  stop(): Promise<void>;
-}
+export type TestDevice = SecurePeer;
 
 export interface ConsoleFixture {
   hub: Hub;
@@ -36,29 +22,14 @@ export interface ConsoleFixture {
   stop(): Promise<void>;
 }
 
-export async function startConsoleFixture(): Promise<ConsoleFixture> {
-  const dir = mkdtempSync(join(tmpdir(), 'tessera-console-'));
+/** The fixture; `config` adds to or overrides the hub's settings. */
+export async function startConsoleFixture(config: HubConfigInput = {}): Promise<ConsoleFixture> {
+  const fx = new SecureHubFixture('console');
   const admin = Ed25519Identity.generate();
-  const hub = await startHub(
-    HubConfigSchema.parse({ listen: '127.0.0.1:0', identity: join(dir, 'hub.json'), logLevel: 'silent', admin: [admin.identifier], defaultTtl: 60_000, minTtl: 1_000, maxTtl: 600_000 }),
-    silentLogger,
-  );
-  const running = await startConsole({ hub: hub.listener.url, identity: admin, hubIdentifier: hub.secure!.identifier, port: 0, logger: silentLogger });
-  const devices: TestDevice[] = [];
-  const connect = async (identity: Ed25519Identity): Promise<TestDevice> => {
-    const node = new Node({ logger: silentLogger });
-    new WebSocketTransport(node);
-    const channel = await createSecureChannel(node, route(`3#127.0.0.1:${hub.listener.port}`, 'secure_channel'), { identity, trust: trustIdentifiers([hub.secure!.identifier]) });
-    const device: TestDevice = {
-      identity,
-      ask: async (worker, body) => JSON.parse(fromUtf8((await node.request([channel.address, local(worker)], JSON.stringify(body))).payload)) as Answer,
-      stop: () => node.stop({ timeout: 100 }),
-    };
-    devices.push(device);
-    return device;
-  };
+  const hub = await fx.hub({ admin: [admin.identifier], defaultTtl: 60_000, minTtl: 1_000, maxTtl: 600_000, ...config });
+  const running = fx.track(await startConsole({ hub: hub.listener.url, identity: admin, hubIdentifier: hub.secure!.identifier, port: 0, logger: silentLogger }));
   const enrollWith = async (token: string) => {
-    const device = await connect(Ed25519Identity.generate());
+    const device = await fx.peer(hub);
     const enrolled = await device.ask('authority', { action: 'enroll', token });
     if (enrolled.result !== 'success') throw new Error(`enrollment refused: ${enrolled.code}`);
     return device;
@@ -72,12 +43,7 @@ export async function startConsoleFixture(): Promise<ConsoleFixture> {
       const made = await hub.secure!.authority.createToken({ attributes });
       return enrollWith(made.token);
     },
-    async stop() {
-      await running.stop();
-      for (const d of devices) await d.stop();
-      await hub.stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
+    stop: () => fx.stop(),
   };
 }
 

@@ -11,6 +11,7 @@ import { OwnerDirectory, RenewalCounts } from './lease-summaries.js';
 import { OperatorFeed } from './operator-feed.js';
 import { operatorHealth } from './operator-health.js';
 import { operatorSnapshot } from './operator-snapshot.js';
+import { SnapshotReads } from './snapshot-reads.js';
 import { Subscriptions } from './subscriptions.js';
 
 /** The operator's view of a running hub: its subscriptions and feed. */
@@ -50,7 +51,8 @@ export async function startOperatorView(node: Node, parts: OperatorViewParts): P
   const health = () => operatorHealth(service, parts.security, clock);
   const feed = new OperatorFeed({ service, authority, members, owners, renewals, history, lastSeen: parts.lastSeen, subscriptions, health, clock, logger: node.logger.child({ component: 'hub_events' }) });
   feed.start();
-  const snapshot = () => operatorSnapshot({ service, members, owners, renewals, lastSeen: parts.lastSeen, history, health, now: () => clock.now() });
+  const reads = new SnapshotReads(() => operatorSnapshot({ service, members, owners, renewals, lastSeen: parts.lastSeen, history, health, now: () => clock.now() }));
+  const snapshot = () => reads.get();
   const channelAt = (address: string) => channels.channels().find((c) => c.address.value === address);
   await node.startWorker(HUB_EVENTS_WORKER, new HubEventsWorker({ subscriptions, membership: (id) => authority.membership(id), channelAt, snapshot, logger: node.logger.child({ component: 'hub_events' }) }));
   return {
