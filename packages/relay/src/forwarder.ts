@@ -1,4 +1,5 @@
 import { type Address, IncomingAccess, local, type Message, type Route, type RouteOutcome, type Worker, type Context } from '@tessera/core';
+import { ReplyPlaces } from './reply-places.js';
 import { SenderShares } from './sender-share.js';
 
 /** Why a forwarder dropped a message itself (counted in the node's drop counters and the service's stats). */
@@ -43,11 +44,12 @@ export interface ForwarderHost {
  */
 export class Forwarder implements Worker {
   /**
-   * Where peers that sent through this forwarder lately asked for answers (their connection and the
-   * next address of their return route), and until when (ms on the node's clock): the only places the device may answer. Without it, a relay's owner could reach any connection whose
-   * address it once saw in a return route, around the hub's refusal of peer-to-peer hops.
+   * Where peers that sent through this forwarder lately asked for answers (their connection and the next
+   * address of their return route), and until when: the only places the device may answer. Without it, a
+   * relay's owner could reach any connection whose address it once saw in a return route, around the hub's
+   * refusal of peer-to-peer hops.
    */
-  private readonly repliesTo = new Map<string, number>();
+  private readonly repliesTo = new ReplyPlaces(MAX_REPLY_PLACES);
   private readonly shares: SenderShares;
 
   constructor(
@@ -70,10 +72,7 @@ export class Forwarder implements Worker {
       // only back to the device itself (the answer to its own liveness check), or to where a peer that sent
       // through here lately asked for answers (its connection and the address after it, as its return route
       // named them): an answer, not a hop to any worker of any peer
-      if (next.value !== device.value) {
-        const until = this.repliesTo.get(replyKey(next.value, rest[1]));
-        if (until === undefined || until < ctx.node.clock.now()) return this.host.dropped('relay_refused');
-      }
+      if (next.value !== device.value && !this.repliesTo.allows(next.value, addressKey(rest[1]), ctx.node.clock.now())) return this.host.dropped('relay_refused');
       if (handedOn(ctx.node.send(rest, msg.payload, { returnRoute: [ctx.address, ...msg.return.slice(1)] }))) this.host.forwarded('from_device');
       return;
     }
@@ -82,30 +81,23 @@ export class Forwarder implements Worker {
     const sender = msg.local.connection;
     if (!this.shares.admit(sender ?? '', msg.payload.length, this.host.queuedFor(head.value))) return this.host.dropped('relay_over_share');
     // who may be answered: a peer's connection that sent through here (not the device's own, whose liveness checks come back to it)
-    if (sender !== undefined && !fromDevice && msg.return[0]?.value === sender) this.remember(replyKey(sender, msg.return[1]), ctx.node.clock.now());
+    if (sender !== undefined && !fromDevice && msg.return[0]?.value === sender) this.repliesTo.remember(sender, addressKey(msg.return[1]), ctx.node.clock.now() + REPLY_WINDOW_MS);
     if (handedOn(ctx.node.send([...registered, ...rest], msg.payload, { returnRoute: [ctx.address, ...msg.return] }))) this.host.forwarded('to_device');
-  }
-
-  /** Remembers that `key` (a connection and the address after it) may be answered until now + REPLY_WINDOW_MS; the oldest is forgotten beyond the bound. */
-  private remember(key: string, now: number): void {
-    this.repliesTo.delete(key);
-    this.repliesTo.set(key, now + REPLY_WINDOW_MS);
-    if (this.repliesTo.size > MAX_REPLY_CONNECTIONS) this.repliesTo.delete(this.repliesTo.keys().next().value!);
   }
 }
 
-/** How long a connection that sent through a forwarder may be answered through it (ms), and how many are remembered. */
+/** How long a connection that sent through a forwarder may be answered through it (ms), and how many such places are remembered. */
 const REPLY_WINDOW_MS = 10 * 60_000;
-const MAX_REPLY_CONNECTIONS = 1_024;
+const MAX_REPLY_PLACES = 1_024;
 
 /** Whether the node took a message on (to a connection: its own drops, e.g. `queue_full`, are counted there). */
 function handedOn(outcome: RouteOutcome): boolean {
   return outcome === 'delivered' || outcome === 'sent';
 }
 
-/** The key of an answer's destination: a connection and the address its return route named after it. */
-function replyKey(connection: string, after: Address | undefined): string {
-  return JSON.stringify([connection, after?.type ?? null, after?.value ?? null]);
+/** The key of the address a return route named after a caller's connection (none: the connection alone). */
+function addressKey(after: Address | undefined): string {
+  return after === undefined ? '' : `${after.type}#${after.value}`;
 }
 
 /** A forwarder takes peers' messages straight over connections, never what a secure channel on the hub delivered. */

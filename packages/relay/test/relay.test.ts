@@ -170,6 +170,25 @@ describe('relays (forwarders at the hub)', function () {
     expect(hub.service.stats().dropped['relay_refused']).to.equal(1);
   });
 
+  it('lets the device answer a caller however many requests another caller sends through the relay meanwhile', async () => {
+    const hub = await startTestHub();
+    const { d, relay } = await device(hub.port, hub, 'pump-15', undefined, { pingInterval: 3_600_000 });
+    await relay.registered();
+    const held = new Inbox();
+    await d.node.startWorker('slow', held.worker);
+    const toDevice = route({ type: WS, value: `127.0.0.1:${hub.port}` }, 'forward_to_pump-15');
+    const caller = makeNode('caller');
+    const answer = caller.node.request([...toDevice, local('slow')], 'mine', { timeout: 10_000 });
+    await held.count(1);
+    // before the device answers, another caller makes 2,000 requests through the relay, each with a reply address
+    // of its own (as node.request does): more places to answer than the forwarder remembers
+    const flooder = makeNode('flooder');
+    for (let batch = 0; batch < 20; batch++) await Promise.all(Array.from({ length: 100 }, () => flooder.node.request([...toDevice, local('echo')], 'x')));
+    d.node.send(held.messages[0]!.return, 'yours');
+    expect(fromUtf8((await answer).payload)).to.equal('yours');
+    expect(hub.service.stats().dropped['relay_refused']).to.equal(undefined);
+  });
+
   it('is kept at a hub the device reaches directly: a route through another hub is refused', async () => {
     const d = makeNode('device');
     const err = await createRelay(d.node, route({ type: WS, value: '127.0.0.1:1' }, { type: WS, value: '127.0.0.1:2' }), { identity: Ed25519Identity.generate(), name: 'pump-11' }).catch((e: unknown) => e);
