@@ -277,9 +277,10 @@ export class RelayService implements Worker {
     // an unknown, used or expired ticket: the answer does not say which
     if (ticket === undefined || ticket.expiresAt <= this.now()) throw new Refusal('not_allowed', 'not allowed: no such ticket');
     this.tickets.delete(ticketId);
-    // still a member now (one removed while its create waited must not end up with a relay)
+    // still a member now (one removed while its create waited, say on another hub, must not end up with a
+    // relay): its names go, forwarders with them
     if ((await this.options.membership(ticket.owner)) === undefined) {
-      this.relays.delete(ticket.name);
+      await this.removeAllOf(ticket.owner);
       throw new Refusal('not_allowed', 'not allowed: no such ticket');
     }
     const relay = this.relays.get(ticket.name);

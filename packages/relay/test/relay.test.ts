@@ -368,6 +368,18 @@ describe('relays (forwarders at the hub)', function () {
     expect(hub.node.workerAddresses().filter((a) => a.startsWith('forward_to_'))).to.deep.equal([]);
   });
 
+  it('refuses the attach of an owner removed (on another hub) since its create, and stops the forwarder with the name', async () => {
+    const members = memoryMemberStore();
+    const hub = await startTestHub({ members });
+    const { peer, ws, ask, create } = await enrolledPeer(hub);
+    const created = await create('d1');
+    expect(created).to.include({ result: 'success' });
+    expect(await members.remove(identifierOf(peer.identity.publicKey))).to.equal(true);
+    expect(await ask([...ws, local('relay')], { action: 'attach', ticket: created['ticket'] })).to.include({ result: 'failure', code: 'not_allowed' });
+    expect(hub.service.stats()).to.include({ relays: 0, pendingTickets: 0 });
+    expect(hub.node.workerAddresses().filter((a) => a.startsWith('forward_to_'))).to.deep.equal([]);
+  });
+
   it('frees a name created and never attached once its ticket is gone, its forwarder too; echoes request_id on a bad request', async () => {
     const { clock, tick } = fakeClock();
     const hub = await startTestHub({ relay: { maxPerIdentity: 1, ticketTtl: 1_000 }, clock });
