@@ -35,8 +35,9 @@ export interface RelayServiceOptions {
   queuedFor?: (connection: string) => number;
   /**
    * Milliseconds between checks that the owners of the relays are still
-   * members (default 60,000). A removal handled here ends the relays at once
-   * (`removeAllOf`); this ends them on the other hubs that share the members.
+   * members, allowed their names (default 60,000). A removal handled here
+   * ends the relays at once (`removeAllOf`); this ends them on the other hubs
+   * that share the members.
    */
   membershipCheckInterval?: number;
 }
@@ -302,27 +303,28 @@ export class RelayService implements Worker {
 
   /** Removes every relay `identifier` holds (its membership ended); resolves with how many. */
   async removeAllOf(identifier: string): Promise<number> {
-    const names = [...this.relays].filter(([, r]) => r.owner === identifier).map(([name]) => name);
-    for (const name of names) {
-      this.relays.delete(name);
-      for (const [id, t] of this.tickets) if (t.name === name) this.tickets.delete(id);
-    }
-    await Promise.all(names.map((name) => this.node?.stopWorker(forwarderName(name)).catch(() => undefined)));
-    return names.length;
+    return this.removeNames([...this.relays].filter(([, r]) => r.owner === identifier).map(([name]) => name));
   }
 
   /**
-   * Ends the relays of every owner that is no member any more; resolves with
-   * how many. An owner whose membership cannot be read now (the storage is
-   * down) keeps its relays until the next check.
+   * Ends the relays of every owner that is no member any more, and those whose
+   * name the owner's attributes no longer allow (it was removed and enrolled
+   * again with others); resolves with how many. An owner whose membership
+   * cannot be read now (the storage is down) keeps its relays until the next
+   * check.
    */
-  async removeNonMembers(): Promise<number> {
+  async removeNotAllowed(): Promise<number> {
     const owners = new Set([...this.relays.values()].map((r) => r.owner));
     let removed = 0;
     let failure: unknown;
     for (const owner of owners) {
       try {
-        if ((await this.options.membership(owner)) === undefined) removed += await this.removeAllOf(owner);
+        const member = await this.options.membership(owner);
+        // what the owner holds now, right after reading its membership (a name may have changed hands meanwhile)
+        const ending = [...this.relays]
+          .filter(([name, r]) => r.owner === owner && (member === undefined || !nameAllowed(name, member.attributes, this.requireAttribute)))
+          .map(([name]) => name);
+        removed += await this.removeNames(ending);
       } catch (err) {
         failure ??= err;
       }
@@ -331,13 +333,23 @@ export class RelayService implements Worker {
     return removed;
   }
 
-  /** Checks the owners' membership every membershipCheckInterval (removeNonMembers), one check at a time. */
+  /** Frees `names` with their tickets at once, then stops their forwarders; resolves with how many. */
+  private async removeNames(names: string[]): Promise<number> {
+    for (const name of names) {
+      this.relays.delete(name);
+      for (const [id, t] of this.tickets) if (t.name === name) this.tickets.delete(id);
+    }
+    await Promise.all(names.map((name) => this.node?.stopWorker(forwarderName(name)).catch(() => undefined)));
+    return names.length;
+  }
+
+  /** Checks the owners' membership and names every membershipCheckInterval (removeNotAllowed), one check at a time. */
   private scheduleMembershipCheck(logger: Logger): void {
     if (this.stopped || this.clock === undefined) return;
     this.membershipTimer = this.clock.setTimeout(() => {
       this.membershipTimer = undefined;
-      this.removeNonMembers().then(
-        (n) => n > 0 && logger.info({ removed: n }, 'relays of identities that are no members any more removed'),
+      this.removeNotAllowed().then(
+        (n) => n > 0 && logger.info({ removed: n }, 'relays of identities that are no members any more, or may not hold their names any more, removed'),
         (err: unknown) => logger.warn({ err: describeError(err) }, 'checking the relays’ owners failed; trying again at the next check'),
       ).finally(() => this.scheduleMembershipCheck(logger));
     }, this.membershipCheckInterval);

@@ -55,12 +55,12 @@ function nthRegistered(relay: Relay, n: number): Promise<void> {
   });
 }
 
-/** A node enrolled at the hub (no attributes) with a channel to it: `ask` sends JSON and reads the answer; `create` asks the relay service for a name. */
-async function enrolledPeer(hub: Hub) {
+/** A node enrolled at the hub (no attributes unless given) with a channel to it: `ask` sends JSON and reads the answer; `create` asks the relay service for a name. */
+async function enrolledPeer(hub: Hub, attributes: Record<string, string> = {}) {
   const peer = makeNode('peer');
   const ws = route({ type: WS, value: `127.0.0.1:${hub.port}` });
   const ask = async (to: Route, body: object) => JSON.parse(fromUtf8((await peer.node.request(to, JSON.stringify(body))).payload)) as Record<string, string>;
-  const { token } = await hub.authority.createToken({ attributes: {} });
+  const { token } = await hub.authority.createToken({ attributes });
   const channel = await createSecureChannel(peer.node, [...ws, local('secure_channel')], { identity: peer.identity, trust: anyone });
   expect(await ask([channel.address, local('authority')], { action: 'enroll', token })).to.include({ result: 'success' });
   const create = (name: string) => ask([channel.address, local('relay')], { action: 'create', name });
@@ -366,6 +366,23 @@ describe('relays (forwarders at the hub)', function () {
     tick(1);
     await waitUntil('the relay of the removed member ended', () => hub.service.stats().relays === 0);
     expect(hub.node.workerAddresses().filter((a) => a.startsWith('forward_to_'))).to.deep.equal([]);
+  });
+
+  it('ends a relay whose name the owner’s attributes no longer allow (removed and enrolled again on another hub), at the next membership check', async () => {
+    const { clock, tick } = fakeClock();
+    const members = memoryMemberStore();
+    const hub = await startTestHub({ clock, members, relay: { requireAttribute: true, membershipCheckInterval: 60_000 } });
+    const { peer, ws, ask, channel, create } = await enrolledPeer(hub, { relay: 'gate-*' });
+    const created = await create('gate-1');
+    expect(await ask([...ws, local('relay')], { action: 'attach', ticket: created['ticket'] })).to.include({ result: 'success' });
+    // another hub on the same storage removes the member, which enrolls again with other names allowed: this hub hears nothing of it
+    expect(await members.remove(identifierOf(peer.identity.publicKey))).to.equal(true);
+    const { token } = await hub.authority.createToken({ attributes: { relay: 'door-*' } });
+    expect(await ask([channel.address, local('authority')], { action: 'enroll', token })).to.include({ result: 'success' });
+    tick(60_000);
+    await waitUntil('the relay the new attributes do not allow ended', () => hub.service.stats().relays === 0);
+    expect(hub.node.workerAddresses().filter((a) => a.startsWith('forward_to_'))).to.deep.equal([]);
+    expect(await create('door-1')).to.include({ result: 'success' });
   });
 
   it('refuses the attach of an owner removed (on another hub) since its create, and stops the forwarder with the name', async () => {
