@@ -122,11 +122,12 @@ describe('relays (forwarders at the hub)', function () {
     await first.node.stop({ timeout: 100 });
     // the new hub knows the identity already: its member store is its own, so enroll it there by hand
     const second = await startTestHub({ port });
+    // listening before the identity is a member: the device may register as soon as it is one
+    const back = nthRegistered(relay, 1);
     const { token } = await second.authority.createToken({ attributes: {} });
     const enroller = makeNode('enroller');
     const channel = await createSecureChannel(enroller.node, route({ type: WS, value: `127.0.0.1:${port}` }, 'secure_channel'), { identity, trust: anyone });
     await enroller.node.request([channel.address, local('authority')], JSON.stringify({ action: 'enroll', token }));
-    const back = nthRegistered(relay, 1);
     await back;
     const third = makeNode('third');
     const reply = await third.node.request(route({ type: WS, value: `127.0.0.1:${port}` }, 'forward_to_pump-8', 'echo'), 'after restart');
