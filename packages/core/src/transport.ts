@@ -7,6 +7,13 @@ import type { Message } from './message.js';
  */
 export interface Transport {
   readonly type: number;
+  /**
+   * Whether it sends on what a peer sent this node (a hop through this node,
+   * A → B → C); undefined when the transport does not say. A node reached
+   * through a relay needs this off, or anyone who reaches the hub could make
+   * it dial any address.
+   */
+  readonly forwardsPeers?: boolean;
   /** Sends a message whose onward head is an address of this transport's type. Never throws. */
   send(msg: Message): void;
   /**

@@ -37,6 +37,13 @@ export interface CreateRelayOptions {
   pingInterval?: number;
   /** Milliseconds to wait for each answer (default 5,000). */
   requestTimeout?: number;
+  /**
+   * Keep the relay even though a transport of the node sends peers' messages
+   * on (a WebSocket transport with `forwarding` on): then anyone who reaches
+   * the hub can make this node dial any address it can reach. Default false:
+   * `start` refuses such a node (InvalidRelayOptionsError).
+   */
+  allowForwarding?: boolean;
   /** Back-off between registration attempts (default 500 ms doubling to 30 s, ±20 %). */
   backoff?: Partial<BackoffPolicy>;
   clock?: Clock;
@@ -64,9 +71,10 @@ const DEFAULT_BACKOFF: BackoffPolicy = { initialDelay: 500, maxDelay: 30_000, fa
  * Anyone who reaches the hub reaches this node's workers through the relay, as
  * messages from the hub's connection: each worker decides who may reach it
  * (e.g. `incoming: throughSecureChannel(...)`, and a secure-channel listener
- * for peers to open channels through the relay). Run this node's WebSocket
- * transport with `forwarding: false`, or a message through the relay could
- * make it dial other addresses.
+ * for peers to open channels through the relay). The node's WebSocket
+ * transport must run with `forwarding: false` (start refuses it otherwise,
+ * unless `allowForwarding`), or a message through the relay could make it
+ * dial other addresses.
  */
 export class Relay extends EventEmitter<RelayEvents> {
   readonly name: string;
@@ -80,6 +88,7 @@ export class Relay extends EventEmitter<RelayEvents> {
   private readonly backoff: BackoffPolicy;
   private readonly clock: Clock;
   private readonly logger: Logger;
+  private readonly allowForwarding: boolean;
   private readonly stop = new AbortController();
   private pingAddress: string | undefined;
   private registeredOnce: Promise<void>;
@@ -102,6 +111,7 @@ export class Relay extends EventEmitter<RelayEvents> {
     this.hops = Object.freeze([...hubRoute]);
     this.service = options.service ?? RELAY_SERVICE;
     this.route = Object.freeze([...hubRoute, local(forwarderName(this.name))]);
+    this.allowForwarding = options.allowForwarding ?? false;
     this.pingInterval = options.pingInterval ?? 10_000;
     this.timeout = options.requestTimeout ?? 5_000;
     this.backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
@@ -120,9 +130,18 @@ export class Relay extends EventEmitter<RelayEvents> {
     this.registeredOnce = new Promise((resolve) => (this.resolveRegistered = resolve));
   }
 
-  /** Starts the ping worker and the registration loop; resolves at once. */
+  /**
+   * Starts the ping worker and the registration loop; resolves at once.
+   * Throws InvalidRelayOptionsError when a transport of the node sends peers'
+   * messages on, unless `allowForwarding`.
+   */
   async start(): Promise<void> {
     if (this.running !== undefined) return;
+    if (!this.allowForwarding && this.node.router.allTransports().some((t) => t.forwardsPeers === true)) {
+      throw new InvalidRelayOptionsError(
+        "this node sends peers' messages on (a WebSocket transport with forwarding on): through the relay anyone who reaches the hub could make it dial any address; make its transport with { forwarding: false }, or pass allowForwarding: true",
+      );
+    }
     const address = `relay_ping.${randomId64()}`;
     // it answers the liveness checks that come back through the relay with what they carry, nothing else
     await this.node.startWorker(address, (ctx: Context, msg: Message) => ctx.reply(msg, msg.payload), { mailboxCapacity: 16 });

@@ -70,8 +70,15 @@ async function enrolledPeer(hub: Hub, attributes: Record<string, string> = {}) {
 const relays: Relay[] = [];
 const proxies: TcpProxy[] = [];
 
-async function device(hubPort: number, hub: Hub, name: string, identity = Ed25519Identity.generate(), options: Partial<CreateRelayOptions> = {}): Promise<{ d: TestNode; relay: Relay }> {
-  const d = makeNode(`device-${name}`, { ws: { forwarding: false } });
+async function device(
+  hubPort: number,
+  hub: Hub,
+  name: string,
+  identity = Ed25519Identity.generate(),
+  options: Partial<CreateRelayOptions> = {},
+  ws: WsTransportOptions = { forwarding: false },
+): Promise<{ d: TestNode; relay: Relay }> {
+  const d = makeNode(`device-${name}`, { ws });
   await d.node.startWorker('echo', echoWorker);
   const { token } = await hub.authority.createToken({ attributes: { role: 'device' } });
   const relay = await createRelay(d.node, route({ type: WS, value: `127.0.0.1:${hubPort}` }), {
@@ -191,9 +198,24 @@ describe('relays (forwarders at the hub)', function () {
   });
 
   it('is kept at a hub the device reaches directly: a route through another hub is refused', async () => {
-    const d = makeNode('device');
+    const d = makeNode('device', { ws: { forwarding: false } });
     const err = await createRelay(d.node, route({ type: WS, value: '127.0.0.1:1' }, { type: WS, value: '127.0.0.1:2' }), { identity: Ed25519Identity.generate(), name: 'pump-11' }).catch((e: unknown) => e);
     expect(err).to.have.property('code', 'INVALID_OPTIONS');
+    expect((err as Error).message).to.match(/directly/);
+  });
+
+  it('refuses to keep a relay for a node that sends peers’ messages on (anyone reaching the hub could make it dial any address), unless told to', async () => {
+    const hub = await startTestHub();
+    const hubRoute = route({ type: WS, value: `127.0.0.1:${hub.port}` });
+    const forwarding = makeNode('forwarding-device');
+    const err = await createRelay(forwarding.node, hubRoute, { identity: Ed25519Identity.generate(), name: 'pump-16' }).catch((e: unknown) => e);
+    expect(err).to.have.property('code', 'INVALID_OPTIONS');
+    expect((err as Error).message).to.match(/forwarding: false/);
+    expect(forwarding.node.workerAddresses().filter((a) => a.startsWith('relay_ping.'))).to.deep.equal([]);
+
+    // a gateway that means to forward says so
+    const { relay } = await device(hub.port, hub, 'pump-17', undefined, { allowForwarding: true }, {});
+    await relay.registered();
   });
 
   it('carries a secure channel end to end: the hub relays ciphertext only', async () => {

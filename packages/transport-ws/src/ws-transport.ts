@@ -71,6 +71,11 @@ export class WebSocketTransport extends EventEmitter implements Transport {
     node.registerTransport(this);
   }
 
+  /** Whether a peer's message may be sent on to a WS address (the `forwarding` option). */
+  get forwardsPeers(): boolean {
+    return this.options.forwarding;
+  }
+
   /** Listens for peers; resolves once the port is bound. */
   async listen(options: ListenOptions = {}): Promise<WsListener> {
     if (this.stopped) throw new ClosedError('transport stopped');
