@@ -1,4 +1,4 @@
-import { echoWorker, formatRoute, local, Node, type Route } from '@tessera/core';
+import { echoWorker, formatRoute, InvalidAddressError, local, Node, type Route } from '@tessera/core';
 import { createRelay, isRelayName } from '@tessera/relay';
 import { isIdentifier, loadOrCreateIdentity, startSecureChannelListener, trustEveryone, trustIdentifiers } from '@tessera/secure-channel';
 import { routeTo, WebSocketTransport } from '@tessera/transport-ws';
@@ -23,8 +23,9 @@ interface RelayCreateOptions {
   logLevel: string;
 }
 
-/** The hub's transport hop from --hub: `ws://host:port`, `host:port` or `3#host:port` (a relay is kept at a hub reached directly). */
+/** The hub's transport hop from --hub: `ws://host:port`, `host:port` or `3#host:port` (a relay is kept at a hub reached directly, never a route). */
 export function hubHops(target: string): Route {
+  if (target.includes('=>')) throw new InvalidAddressError('--hub is the hub, reached directly: ws://host:port or host:port, not a route');
   return routeTo(target, 'relay').slice(0, -1);
 }
 

@@ -12,6 +12,7 @@ import { fromUtf8, local, Node, route, type Route, silentLogger, WS } from '@tes
 import { createSecureChannel, Ed25519Identity, saveIdentity, trustIdentifiers } from '@tessera/secure-channel';
 import { freePort, startTcpProxy, type TcpProxy, waitUntil } from '@tessera/testing';
 import { WebSocketTransport } from '@tessera/transport-ws';
+import { hubHops } from '../src/relay-command.js';
 import { createIdentity, createToken, type Running, start, tessera, waitForOutput } from './cli-helpers.js';
 
 /** A figure from a hub's Prometheus /metrics: the value of the line that starts with `series` (name and labels). */
@@ -192,6 +193,14 @@ describe('tessera relay create (child processes)', function () {
     await waitForOutput(device, /relay meter-2 registered/, 'registered with the new hub', seen);
     expect(fromUtf8((await third.request(toEcho, 'after')).payload)).to.equal('after');
     expect(device.stdout() + device.stderr(), 'the enroll token is never printed').to.not.include(token);
+  });
+
+  it('takes for --hub one hop to the hub, and refuses a whole route (it kept a relay at the route’s first hub)', () => {
+    expect(hubHops('ws://127.0.0.1:4000')).to.deep.equal([{ type: WS, value: 'ws://127.0.0.1:4000' }]);
+    expect(hubHops('127.0.0.1:4000')).to.deep.equal([{ type: WS, value: '127.0.0.1:4000' }]);
+    expect(hubHops('3#127.0.0.1:4000')).to.deep.equal([{ type: WS, value: '127.0.0.1:4000' }]);
+    expect(() => hubHops('3#127.0.0.1:1 => 3#127.0.0.1:2')).to.throw(/reached directly/);
+    expect(() => hubHops('3#127.0.0.1:1 => 0#relay')).to.throw(/reached directly/);
   });
 
   it('refuses a name that is not a relay name (exit 2)', async () => {
