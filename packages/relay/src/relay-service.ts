@@ -201,22 +201,33 @@ export class RelayService implements Worker {
       case 'create':
         return this.create(ctx, msg, request.name);
       case 'attach':
-        return await this.attach(msg, request.ticket);
+        return await this.attach(ctx, msg, request.ticket);
       case 'delete':
         return this.remove(ctx, msg, request.name);
     }
   }
 
-  private async caller(msg: Message): Promise<{ identifier: string; attributes: Readonly<Record<string, string>> }> {
+  private async caller(ctx: Context, msg: Message): Promise<{ identifier: string; attributes: Readonly<Record<string, string>> }> {
     const identifier = msg.local.identity;
     if (identifier === undefined) throw new Refusal('not_allowed', 'not allowed: relays are created and deleted only through a secure channel');
-    const member = await this.options.membership(identifier);
+    const member = await this.memberOf(ctx, identifier);
     if (member === undefined) throw new Refusal('not_allowed', 'not allowed: this identity is not a member');
     return { identifier, attributes: member.attributes };
   }
 
+  /** The membership of `identifier`; a refusal `unavailable`, in fixed words, while it cannot be read (the store is down). */
+  private async memberOf(ctx: Context, identifier: string): ReturnType<RelayMembership> {
+    try {
+      return await this.options.membership(identifier);
+    } catch (err) {
+      // what the store said goes to the log only
+      ctx.logger.warn({ err: describeError(err) }, 'relay request: the membership could not be read');
+      throw new Refusal('unavailable', 'unavailable: the hub cannot read its members now; try again later');
+    }
+  }
+
   private async create(ctx: Context, msg: Message, name: string): Promise<Record<string, string>> {
-    const { identifier, attributes } = await this.caller(msg);
+    const { identifier, attributes } = await this.caller(ctx, msg);
     await this.reclaimUnattached(ctx);
     if (!isRelayName(name)) throw new Refusal('invalid_request', 'a relay name is 1 to 63 of a-z, 0-9 and -, not starting or ending with -');
     if (!nameAllowed(name, attributes, this.requireAttribute)) throw new Refusal('not_allowed', `not allowed: this identity may not take the relay name ${name}`);
@@ -269,7 +280,7 @@ export class RelayService implements Worker {
     return { id, expiresAt };
   }
 
-  private async attach(msg: Message, ticketId: string): Promise<Record<string, string>> {
+  private async attach(ctx: Context, msg: Message, ticketId: string): Promise<Record<string, string>> {
     const connection = msg.local.connection;
     if (connection === undefined || msg.local.identity !== undefined || msg.return[0]?.value !== connection) {
       throw new Refusal('not_allowed', 'not allowed: attach comes straight over the connection that is to carry the relay');
@@ -280,7 +291,7 @@ export class RelayService implements Worker {
     this.tickets.delete(ticketId);
     // still a member now (one removed while its create waited, say on another hub, must not end up with a
     // relay): its names go, forwarders with them
-    if ((await this.options.membership(ticket.owner)) === undefined) {
+    if ((await this.memberOf(ctx, ticket.owner)) === undefined) {
       await this.removeAllOf(ticket.owner);
       throw new Refusal('not_allowed', 'not allowed: no such ticket');
     }
@@ -292,7 +303,7 @@ export class RelayService implements Worker {
   }
 
   private async remove(ctx: Context, msg: Message, name: string): Promise<Record<string, string>> {
-    const { identifier } = await this.caller(msg);
+    const { identifier } = await this.caller(ctx, msg);
     const relay = isRelayName(name) ? this.relays.get(name) : undefined;
     if (relay === undefined || relay.owner !== identifier) throw new Refusal('not_found', 'relay not found');
     this.relays.delete(name);

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { Authority, type MemberStore, memoryMemberStore } from '@tessera/authority';
-import { startTcpProxy, type TcpProxy, waitUntil } from '@tessera/testing';
-import { type Clock, echoWorker, fromUtf8, local, type Message, route, type Route, WS } from '@tessera/core';
+import { Authority, type MemberStore, memoryMemberStore, redisMemberStore } from '@tessera/authority';
+import { skipWithoutRedis, startRedisServer, startTcpProxy, type TcpProxy, waitUntil } from '@tessera/testing';
+import { type Clock, echoWorker, fromUtf8, local, type Message, randomId64, route, type Route, WS } from '@tessera/core';
 import { createRelay, type CreateRelayOptions, RelayService, type RelayServiceOptions, type Relay } from '@tessera/relay';
 import { createSecureChannel, Ed25519Identity, identifierOf, startSecureChannelListener, throughSecureChannel } from '@tessera/secure-channel';
 import type { WsTransportOptions } from '@tessera/transport-ws';
@@ -406,6 +406,29 @@ describe('relays (forwarders at the hub)', function () {
     await waitUntil('the relay the new attributes do not allow ended', () => hub.service.stats().relays === 0);
     expect(hub.node.workerAddresses().filter((a) => a.startsWith('forward_to_'))).to.deep.equal([]);
     expect(await create('door-1')).to.include({ result: 'success' });
+  });
+
+  it('answers unavailable, in fixed words, while the members cannot be read, and keeps the relays it holds', async function () {
+    const server = await skipWithoutRedis(this, () => startRedisServer());
+    const members = redisMemberStore({ redis: server.url, keyPrefix: `tessera:{${randomId64()}}:auth:` });
+    try {
+      const hub = await startTestHub({ members });
+      const { ws, ask, create } = await enrolledPeer(hub);
+      const created = await create('u1');
+      expect(await ask([...ws, local('relay')], { action: 'attach', ticket: created['ticket'] })).to.include({ result: 'success' });
+      const second = await create('u2');
+      await server.stop();
+      const unavailable = { result: 'failure', code: 'unavailable', message: 'unavailable: the hub cannot read its members now; try again later' };
+      expect(await create('u3')).to.deep.equal(unavailable);
+      expect(await ask([...ws, local('relay')], { action: 'attach', ticket: second['ticket'] })).to.deep.equal(unavailable);
+      expect(hub.service.stats().refused).to.deep.equal({ unavailable: 2 });
+      // the relay attached before keeps its name (the check of the owners keeps what it cannot read)
+      expect(await hub.service.removeNotAllowed().catch(() => 0)).to.equal(0);
+      expect(hub.service.stats()).to.include({ relays: 2, attached: 1 });
+    } finally {
+      await members.close();
+      await server.stop();
+    }
   });
 
   it('refuses the attach of an owner removed (on another hub) since its create, and stops the forwarder with the name', async () => {
