@@ -1,7 +1,8 @@
 import { type Logger, fromUtf8, local, Node } from '@tessera/core';
 import { createRelay, type Relay } from '@tessera/relay';
 import type { Signer } from '@tessera/secure-channel';
-import { routeTo, WebSocketTransport } from '@tessera/transport-ws';
+import { WebSocketTransport } from '@tessera/transport-ws';
+import { hubHops } from '../relay-command.js';
 
 export interface RelayLineOptions {
   hubUrl: string;
@@ -24,7 +25,7 @@ export async function showRelayLine(options: RelayLineOptions): Promise<{ stop()
   const gateway = new Node({ name: `${options.deviceId}-gateway`, logger: options.logger });
   new WebSocketTransport(gateway, { forwarding: false });
   await gateway.startWorker('status', (ctx, msg) => ctx.reply(msg, options.status()));
-  const hops = routeTo(options.hubUrl, 'relay').slice(0, -1);
+  const hops = hubHops(options.hubUrl);
   const operator = new Node({ name: 'demo-operator-relay', logger: options.logger });
   new WebSocketTransport(operator);
   let relay: Relay | undefined;
