@@ -166,11 +166,15 @@ export class RelayService implements Worker {
   stats(): RelayServiceStats {
     let attached = 0;
     for (const r of this.relays.values()) if (r.route !== undefined) attached++;
+    // an expired ticket stays in the map until the next create clears it, but waits for nothing
+    const now = this.now();
+    let pendingTickets = 0;
+    for (const t of this.tickets.values()) if (t.expiresAt > now) pendingTickets++;
     const c = this.counters;
     return {
       relays: this.relays.size,
       attached,
-      pendingTickets: this.tickets.size,
+      pendingTickets,
       registrations: c.registrations,
       refused: c.refused.toJSON(),
       forwarded: c.forwarded.toJSON(),

@@ -291,7 +291,9 @@ describe('relays (forwarders at the hub)', function () {
     const hub = await startTestHub({ relay: { maxPerIdentity: 2, ticketTtl: 1_000 }, clock });
     const { peer, ws, ask, create } = await enrolledPeer(hub);
     const late = await create('a1');
+    expect(hub.service.stats()).to.include({ pendingTickets: 1 });
     tick(1_000);
+    expect(hub.service.stats(), 'an expired ticket waits for nothing').to.include({ pendingTickets: 0 });
     expect(await ask([...ws, local('relay')], { action: 'attach', ticket: late['ticket'] })).to.include({ result: 'failure', code: 'not_allowed' });
     const fresh = await create('a1');
     tick(999);
