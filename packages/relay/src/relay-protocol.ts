@@ -3,7 +3,9 @@ import { z } from 'zod';
 /** The LOCAL address of the hub's relay service unless configured otherwise. */
 export const RELAY_SERVICE = 'relay';
 
-const RequestId = z.string().max(128).optional();
+/** The longest request_id a request may carry (and a refusal echoes). */
+export const MAX_REQUEST_ID = 128;
+const RequestId = z.string().max(MAX_REQUEST_ID).optional();
 
 /**
  * A request to the relay service (docs/protocol.md §7; JSON as in §4):

@@ -1,10 +1,11 @@
-import { randomBytes } from 'node:crypto';
-import { type Context, describeError, fromUtf8, type Logger, type Message, type Node, type Route, type Worker, type Clock } from '@tessera/core';
+import { type Context, describeError, type Logger, type Message, type Node, type Route, type Worker, type Clock } from '@tessera/core';
 import { connectionRoute, Forwarder, FORWARDER_ACCESS, type ForwarderDrop, type ForwarderHost } from './forwarder.js';
 import { InvalidRelayOptionsError } from './errors.js';
 import { RelayCounters } from './relay-counters.js';
 import { FORWARDER_PREFIX, forwarderName, isRelayName, nameAllowed } from './relay-name.js';
-import { type RelayFailureCode, type RelayRequest, RelayRequestSchema } from './relay-protocol.js';
+import type { RelayRequest } from './relay-protocol.js';
+import { parseRelayRequest, Refusal } from './relay-request.js';
+import { RelayTickets } from './relay-tickets.js';
 
 /** What the service asks about a caller: whether it is a member, and its stored attributes. */
 export type RelayMembership = (identifier: string) => Promise<{ attributes: Readonly<Record<string, string>> } | undefined>;
@@ -42,27 +43,10 @@ export interface RelayServiceOptions {
   membershipCheckInterval?: number;
 }
 
-class Refusal extends Error {
-  /** The request's request_id, when the refusal came before the request was read whole. */
-  requestId: string | undefined;
-  constructor(
-    readonly failureCode: RelayFailureCode,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 interface RelayEntry {
   owner: string;
   /** The device's connection, once attached. */
   route: Route | undefined;
-}
-
-interface Ticket {
-  name: string;
-  owner: string;
-  expiresAt: number;
 }
 
 /** What a relay service holds now, and what it counted since it started. */
@@ -103,12 +87,11 @@ export interface RelayServiceStats {
  */
 export class RelayService implements Worker {
   private readonly relays = new Map<string, RelayEntry>();
-  private readonly tickets = new Map<string, Ticket>();
+  private readonly tickets: RelayTickets;
   private readonly counters = new RelayCounters();
   private readonly requireAttribute: boolean;
   private readonly maxPerIdentity: number;
   private readonly maxRelays: number;
-  private readonly ticketTtl: number;
   private readonly forwarderMailbox: number;
   private readonly senderShare: number;
   private readonly membershipCheckInterval: number;
@@ -124,7 +107,7 @@ export class RelayService implements Worker {
     this.requireAttribute = options.requireAttribute ?? false;
     this.maxPerIdentity = positive('maxPerIdentity', options.maxPerIdentity ?? 8);
     this.maxRelays = positive('maxRelays', options.maxRelays ?? 1_024);
-    this.ticketTtl = positive('ticketTtl', options.ticketTtl ?? 30_000);
+    this.tickets = new RelayTickets(positive('ticketTtl', options.ticketTtl ?? 30_000));
     this.forwarderMailbox = positive('forwarderMailbox', options.forwarderMailbox ?? 1_024);
     this.senderShare = positive('senderShare', options.senderShare ?? 65_536);
     this.membershipCheckInterval = positive('membershipCheckInterval', options.membershipCheckInterval ?? 60_000);
@@ -166,15 +149,11 @@ export class RelayService implements Worker {
   stats(): RelayServiceStats {
     let attached = 0;
     for (const r of this.relays.values()) if (r.route !== undefined) attached++;
-    // an expired ticket stays in the map until the next create clears it, but waits for nothing
-    const now = this.now();
-    let pendingTickets = 0;
-    for (const t of this.tickets.values()) if (t.expiresAt > now) pendingTickets++;
     const c = this.counters;
     return {
       relays: this.relays.size,
       attached,
-      pendingTickets,
+      pendingTickets: this.tickets.waitingNames(this.now()).size,
       registrations: c.registrations,
       refused: c.refused.toJSON(),
       forwarded: c.forwarded.toJSON(),
@@ -186,7 +165,7 @@ export class RelayService implements Worker {
     let requestId: string | undefined;
     let action: RelayRequest['action'] | undefined;
     try {
-      const request = parse(msg.payload);
+      const request = parseRelayRequest(msg.payload);
       requestId = request.request_id;
       action = request.action;
       const answer = await this.handle(ctx, msg, request);
@@ -254,15 +233,13 @@ export class RelayService implements Worker {
         throw err;
       }
     }
-    const ticket = this.issueTicket(name, identifier);
+    const ticket = this.tickets.issue(name, identifier, this.now());
     return { name, address: forwarderName(name), ticket: ticket.id, expires: new Date(ticket.expiresAt).toISOString() };
   }
 
   /** Names created but never attached, whose ticket is gone: free again (else they would hold places until a restart). */
   private async reclaimUnattached(ctx: Context): Promise<void> {
-    const now = this.now();
-    const waiting = new Set<string>();
-    for (const t of this.tickets.values()) if (t.expiresAt > now) waiting.add(t.name);
+    const waiting = this.tickets.waitingNames(this.now());
     const stopping: Promise<unknown>[] = [];
     for (const [name, relay] of this.relays) {
       if (relay.route !== undefined || waiting.has(name)) continue;
@@ -274,25 +251,14 @@ export class RelayService implements Worker {
     await Promise.all(stopping);
   }
 
-  private issueTicket(name: string, owner: string): { id: string; expiresAt: number } {
-    const now = this.now();
-    for (const [id, t] of this.tickets) if (t.expiresAt <= now || t.name === name) this.tickets.delete(id);
-    // at most one waiting ticket per name, and names are bounded: so are tickets
-    const id = randomBytes(16).toString('base64url');
-    const expiresAt = now + this.ticketTtl;
-    this.tickets.set(id, { name, owner, expiresAt });
-    return { id, expiresAt };
-  }
-
   private async attach(ctx: Context, msg: Message, ticketId: string): Promise<Record<string, string>> {
     const connection = msg.local.connection;
     if (connection === undefined || msg.local.identity !== undefined || msg.return[0]?.value !== connection) {
       throw new Refusal('not_allowed', 'not allowed: attach comes straight over the connection that is to carry the relay');
     }
-    const ticket = this.tickets.get(ticketId);
+    const ticket = this.tickets.take(ticketId, this.now());
     // an unknown, used or expired ticket: the answer does not say which
-    if (ticket === undefined || ticket.expiresAt <= this.now()) throw new Refusal('not_allowed', 'not allowed: no such ticket');
-    this.tickets.delete(ticketId);
+    if (ticket === undefined) throw new Refusal('not_allowed', 'not allowed: no such ticket');
     // still a member now (one removed while its create waited, say on another hub, must not end up with a
     // relay): its names go, forwarders with them
     if ((await this.memberOf(ctx, ticket.owner)) === undefined) {
@@ -311,7 +277,7 @@ export class RelayService implements Worker {
     const relay = isRelayName(name) ? this.relays.get(name) : undefined;
     if (relay === undefined || relay.owner !== identifier) throw new Refusal('not_found', 'relay not found');
     this.relays.delete(name);
-    for (const [id, t] of this.tickets) if (t.name === name) this.tickets.delete(id);
+    this.tickets.dropFor(name);
     await ctx.node.stopWorker(forwarderName(name));
     return { name };
   }
@@ -352,7 +318,7 @@ export class RelayService implements Worker {
   private async removeNames(names: string[]): Promise<number> {
     for (const name of names) {
       this.relays.delete(name);
-      for (const [id, t] of this.tickets) if (t.name === name) this.tickets.delete(id);
+      this.tickets.dropFor(name);
     }
     await Promise.all(names.map((name) => this.node?.stopWorker(forwarderName(name)).catch(() => undefined)));
     return names.length;
@@ -384,24 +350,6 @@ export class RelayService implements Worker {
   private now(): number {
     return this.clock?.now() ?? Date.now();
   }
-}
-
-function parse(payload: Uint8Array): RelayRequest {
-  let value: unknown;
-  try {
-    value = JSON.parse(fromUtf8(payload));
-  } catch {
-    throw new Refusal('invalid_request', 'the request is not JSON');
-  }
-  const parsed = RelayRequestSchema.safeParse(value);
-  if (!parsed.success) {
-    const refusal = new Refusal('invalid_request', `invalid request: ${parsed.error.issues[0]?.path.join('.') ?? ''} ${parsed.error.issues[0]?.message ?? ''}`.trim());
-    // the answer echoes a well-formed request_id even when the rest is wrong (docs/protocol.md §4)
-    const id = (value as { request_id?: unknown } | null)?.request_id;
-    if (typeof id === 'string' && id.length <= 256) refusal.requestId = id;
-    throw refusal;
-  }
-  return parsed.data;
 }
 
 function positive(what: string, n: number): number {
