@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { type Address, IncomingAccess, local, type Message, type Route, type RouteOutcome, type Worker, type Context } from '@tessera/core';
 import { ReplyPlaces } from './reply-places.js';
 import { SenderShares } from './sender-share.js';
@@ -95,10 +96,19 @@ function handedOn(outcome: RouteOutcome): boolean {
   return outcome === 'delivered' || outcome === 'sent';
 }
 
-/** The key of the address a return route named after a caller's connection (none: the connection alone). */
+/**
+ * The key of the address a return route named after a caller's connection (none: the connection alone):
+ * a long one by its SHA-256, so that what a forwarder keeps is bounded in bytes too, not just in places
+ * (an address may be as long as a message: 1,024 of them would hold the hub's memory for REPLY_WINDOW_MS).
+ */
 function addressKey(after: Address | undefined): string {
-  return after === undefined ? '' : `${after.type}#${after.value}`;
+  if (after === undefined) return '';
+  if (after.value.length <= MAX_KEPT_ADDRESS) return `${after.type}#${after.value}`;
+  return `${after.type}=${createHash('sha256').update(after.value).digest('base64url')}`;
 }
+
+/** The longest address a forwarder keeps as it is (a reply address is 18 characters). */
+const MAX_KEPT_ADDRESS = 64;
 
 /** A forwarder takes peers' messages straight over connections, never what a secure channel on the hub delivered. */
 export const FORWARDER_ACCESS: IncomingAccess = IncomingAccess.where((msg) => msg.local.identity === undefined);

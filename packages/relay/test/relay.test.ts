@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { Authority, type MemberStore, memoryMemberStore, redisMemberStore } from '@tessera/authority';
 import { skipWithoutRedis, startRedisServer, startTcpProxy, type TcpProxy, waitUntil } from '@tessera/testing';
 import { type Clock, echoWorker, fromUtf8, local, type Message, randomId64, route, type Route, WS } from '@tessera/core';
@@ -65,6 +67,16 @@ async function enrolledPeer(hub: Hub, attributes: Record<string, string> = {}) {
   expect(await ask([channel.address, local('authority')], { action: 'enroll', token })).to.include({ result: 'success' });
   const create = (name: string) => ask([channel.address, local('relay')], { action: 'create', name });
   return { peer, ws, ask, channel, create };
+}
+
+/** Node's garbage collector, for a test that weighs what the heap keeps. */
+function collectGarbage(): () => void {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  return () => {
+    gc();
+    gc();
+  };
 }
 
 const relays: Relay[] = [];
@@ -195,6 +207,30 @@ describe('relays (forwarders at the hub)', function () {
     d.node.send(held.messages[0]!.return, 'yours');
     expect(fromUtf8((await answer).payload)).to.equal('yours');
     expect(hub.service.stats().dropped['relay_refused']).to.equal(undefined);
+  });
+
+  it('keeps no more than a digest of a long address callers ask answers at (a flood of 100 KB return addresses costs the hub little)', async () => {
+    const hub = await startTestHub();
+    const { d, relay } = await device(hub.port, hub, 'pump-18', undefined, { pingInterval: 3_600_000 });
+    await relay.registered();
+    const sink = new Inbox();
+    await d.node.startWorker('sink', sink.worker);
+    const flooder = makeNode('flooder');
+    const toSink = route({ type: WS, value: `127.0.0.1:${hub.port}` }, 'forward_to_pump-18', 'sink');
+    const gc = collectGarbage();
+    gc();
+    const heapBefore = process.memoryUsage().heapUsed;
+    // 1,024 places to answer (as many as a forwarder remembers), each behind a return address of 100 KB
+    for (let batch = 0; batch < 64; batch++) {
+      for (let i = 0; i < 16; i++) flooder.node.send(toSink, new Uint8Array(0), { returnRoute: [local(`${batch}.${i}.`.padEnd(100_000, 'x'))] });
+      await sink.count((batch + 1) * 16);
+    }
+    // what the test itself kept (the hub's record of what it routed, the device's inbox) goes before the weighing
+    sink.messages.length = 0;
+    hub.routed.length = 0;
+    gc();
+    const grown = process.memoryUsage().heapUsed - heapBefore;
+    expect(grown, `the heap grew ${Math.round(grown / 2 ** 20)} MiB`).to.be.below(32 * 2 ** 20);
   });
 
   it('is kept at a hub the device reaches directly: a route through another hub is refused', async () => {
