@@ -132,7 +132,8 @@ describe('tessera relay create (child processes)', function () {
     const { token: fromFile } = await createToken(hubUrl, admin.file, { relay: 'tank-*' });
     const tokenFile = join(dir, 'token');
     writeFileSync(tokenFile, `${fromFile}\n`, { mode: 0o600 });
-    const relayArgs = (name: string) => ['relay', 'create', name, '--hub', hubUrl, '--identity', join(dir, `${name}.json`), '--ping-interval', '100', '--timeout', '1000'];
+    // the hub has as long as it needs to answer the delete at the stop: this test checks the name is free after it
+    const relayArgs = (name: string) => ['relay', 'create', name, '--hub', hubUrl, '--identity', join(dir, `${name}.json`), '--ping-interval', '100', '--timeout', '10000'];
     const a = await launch(relayArgs('tank-1'), /relay tank-1 registered/, { TESSERA_ENROLL_TOKEN: fromEnv });
     const b = await launch([...relayArgs('tank-2'), '--enroll-token-file', tokenFile], /relay tank-2 registered/);
     for (const [device, token] of [[a, fromEnv], [b, fromFile]] as const) {
