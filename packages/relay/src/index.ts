@@ -11,4 +11,4 @@ export { SenderShares, MESSAGE_OVERHEAD } from './sender-share.js';
 export { createRelay, Relay, type CreateRelayOptions, type RelayEvents } from './relay-client.js';
 export { RELAY_NAME_PATTERN, RELAY_ATTRIBUTE, FORWARDER_PREFIX, checkRelayName, forwarderName, isRelayName, nameAllowed } from './relay-name.js';
 export { RELAY_SERVICE, RELAY_FAILURE_CODES, RelayRequestSchema, CreatedSchema, AttachedSchema, DeletedSchema, type RelayFailureCode, type RelayRequest } from './relay-protocol.js';
-export { RelayError, InvalidRelayOptionsError } from './errors.js';
+export { RelayError, InvalidRelayOptionsError, RelayClosedError } from './errors.js';

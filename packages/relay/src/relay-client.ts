@@ -18,7 +18,7 @@ import {
 } from '@tessera/core';
 import { decodeResponse, HubSession } from '@tessera/lease-client';
 import type { Signer } from '@tessera/secure-channel';
-import { InvalidRelayOptionsError } from './errors.js';
+import { InvalidRelayOptionsError, RelayClosedError } from './errors.js';
 import { checkRelayName, forwarderName } from './relay-name.js';
 import { AttachedSchema, CreatedSchema, DeletedSchema, RELAY_SERVICE } from './relay-protocol.js';
 
@@ -93,6 +93,7 @@ export class Relay extends EventEmitter<RelayEvents> {
   private pingAddress: string | undefined;
   private registeredOnce: Promise<void>;
   private resolveRegistered!: () => void;
+  private rejectRegistered!: (error: Error) => void;
   private running: Promise<void> | undefined;
   /** Set once a `create` succeeded: from then on the hub may hold the name for us, and close deletes it. */
   private created = false;
@@ -127,7 +128,12 @@ export class Relay extends EventEmitter<RelayEvents> {
       clock: this.clock,
       logger: this.logger,
     });
-    this.registeredOnce = new Promise((resolve) => (this.resolveRegistered = resolve));
+    this.registeredOnce = new Promise((resolve, reject) => {
+      this.resolveRegistered = resolve;
+      this.rejectRegistered = reject;
+    });
+    // nobody need ask: a close before the first registration is not an unhandled rejection
+    this.registeredOnce.catch(() => undefined);
   }
 
   /**
@@ -149,7 +155,7 @@ export class Relay extends EventEmitter<RelayEvents> {
     this.running = this.run();
   }
 
-  /** Resolves once the relay was registered (the first time). */
+  /** Resolves once the relay was registered (the first time); rejects with RelayClosedError if it is closed before that. */
   registered(): Promise<void> {
     return this.registeredOnce;
   }
@@ -169,6 +175,7 @@ export class Relay extends EventEmitter<RelayEvents> {
 
   private async shutDown(): Promise<void> {
     this.stop.abort();
+    this.rejectRegistered(new RelayClosedError(`relay ${this.name} was closed before it was registered`));
     // a create under way must end before the delete, or the name it binds would stay
     await this.running;
     if (this.created) await this.deleteAtHub();

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Authority, type MemberStore, memoryMemberStore, redisMemberStore } from '@tessera/authority';
-import { skipWithoutRedis, startRedisServer, startTcpProxy, type TcpProxy, waitUntil } from '@tessera/testing';
+import { freePort, skipWithoutRedis, startRedisServer, startTcpProxy, type TcpProxy, waitUntil } from '@tessera/testing';
 import { type Clock, echoWorker, fromUtf8, local, type Message, randomId64, route, type Route, WS } from '@tessera/core';
 import { createRelay, type CreateRelayOptions, RelayService, type RelayServiceOptions, type Relay } from '@tessera/relay';
 import { createSecureChannel, Ed25519Identity, identifierOf, startSecureChannelListener, throughSecureChannel } from '@tessera/secure-channel';
@@ -238,6 +238,20 @@ describe('relays (forwarders at the hub)', function () {
     const err = await createRelay(d.node, route({ type: WS, value: '127.0.0.1:1' }, { type: WS, value: '127.0.0.1:2' }), { identity: Ed25519Identity.generate(), name: 'pump-11' }).catch((e: unknown) => e);
     expect(err).to.have.property('code', 'INVALID_OPTIONS');
     expect((err as Error).message).to.match(/directly/);
+  });
+
+  it('tells whoever waits for the first registration when the relay is closed before it (RELAY_CLOSED)', async () => {
+    const d = makeNode('device-nowhere', { ws: { forwarding: false } });
+    // no hub listens there: the relay keeps trying until it is closed
+    const relay = await createRelay(d.node, route({ type: WS, value: `127.0.0.1:${await freePort()}` }), {
+      identity: Ed25519Identity.generate(),
+      name: 'pump-18',
+      requestTimeout: 1_000,
+      backoff: { initialDelay: 20, maxDelay: 200 },
+    });
+    const waiting = relay.registered().catch((e: unknown) => e);
+    await relay.close();
+    expect(await waiting).to.have.property('code', 'RELAY_CLOSED');
   });
 
   it('refuses to keep a relay for a node that sends peers’ messages on (anyone reaching the hub could make it dial any address), unless told to', async () => {
