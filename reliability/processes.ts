@@ -32,21 +32,37 @@ export interface LoggedProcess {
   rssBytes(): number;
   /** Sends `signal` (if it still runs) and resolves with how it ended. */
   kill(signal?: NodeJS.Signals): Promise<Ended>;
+  /** Writes to its stdin (started with `stdin: true`); false when it has ended or has no stdin. */
+  write(text: string): boolean;
   ended: Promise<Ended>;
 }
 
 const running = new Set<LoggedProcess>();
+
+export interface SpawnOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Resolves the start once what the process printed matches. */
+  ready: RegExp;
+  /** Keep its stdin open for `write` (default: ignored). */
+  stdin?: boolean;
+  /** Called with every whole line it prints on stdout, from the first (a process that reports as JSON lines). */
+  onLine?: (line: string) => void;
+}
 
 /**
  * Starts `node <args>` with `env` added to this process's (minus TESSERA_* and INFLUX_*),
  * every byte it prints kept in `evidence` under `label`; resolves once its output matches
  * `ready` (with the match), rejects if it ends or takes over 30 s first.
  */
-export async function spawnLogged(evidence: Evidence, label: string, args: string[], options: { env?: NodeJS.ProcessEnv; ready: RegExp }): Promise<{ process: LoggedProcess; match: RegExpExecArray }> {
+export async function spawnLogged(evidence: Evidence, label: string, args: string[], options: SpawnOptions): Promise<{ process: LoggedProcess; match: RegExpExecArray }> {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('TESSERA_') && !key.startsWith('INFLUX_')) env[key] = value;
   Object.assign(env, options.env);
-  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  // a process that ends while we write to it must not fail the scenario: `exit` tells
+  child.stdin.on('error', () => undefined);
+  // without `stdin`, it reads end of file at once, as from /dev/null
+  if (options.stdin !== true) child.stdin.end();
   let tail = '';
   const ended = new Promise<Ended>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   const handle: LoggedProcess = {
@@ -62,6 +78,7 @@ export async function spawnLogged(evidence: Evidence, label: string, args: strin
       running.delete(handle);
       return end;
     },
+    write: (text) => (handle.alive() && child.stdin.writable ? child.stdin.write(text) : false),
     ended,
   };
   running.add(handle);
@@ -91,10 +108,25 @@ export async function spawnLogged(evidence: Evidence, label: string, args: strin
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
+    if (options.onLine !== undefined) forEachLine(child.stdout, options.onLine);
     child.once('error', (err) => settle(err));
     void ended.then((end) => settle(new Error(`${label} ended (${end.code ?? end.signal}) before it was ready:\n${tail}`)));
   });
   return { process: handle, match };
+}
+
+/** Calls `onLine` with every whole line `stream` gives (a last line without a newline too, at its end). */
+function forEachLine(stream: NodeJS.ReadableStream, onLine: (line: string) => void): void {
+  let partial = '';
+  stream.on('data', (chunk: Buffer) => {
+    const lines = (partial + chunk.toString('utf8')).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) onLine(line);
+  });
+  stream.on('end', () => {
+    if (partial !== '') onLine(partial);
+    partial = '';
+  });
 }
 
 /** Ends every process still running (SIGKILL), by its PID. */
@@ -114,18 +146,32 @@ export function rssOf(pid: number): number {
 
 export interface InfluxdbLocalProcess {
   url: string;
+  port: number;
   token: string;
   process: LoggedProcess;
+  /** The same server (port, token, persist file) started again, e.g. after a kill: with a persist file, its tokens survive. */
+  restart(): Promise<InfluxdbLocalProcess>;
+}
+
+export interface InfluxdbLocalOptions {
+  /** Port to listen on (default: a free one). */
+  port?: number;
+  /** Keep its state (tokens, points) in this file, so a restart keeps it (`--persist`). */
+  persist?: string;
 }
 
 /** influxdb-local in a process of its own on a free port, its operator token a secret in `evidence`. */
-export async function startInfluxdbLocal(evidence: Evidence, token: string, port = 0): Promise<InfluxdbLocalProcess> {
+export async function startInfluxdbLocal(evidence: Evidence, token: string, options: InfluxdbLocalOptions = {}): Promise<InfluxdbLocalProcess> {
   evidence.secret('the InfluxDB operator token', token);
-  const { process, match } = await spawnLogged(evidence, 'influxdb-local', [INFLUXDB_LOCAL_BIN, '--port', String(port), '--org', 'tessera', '--bucket', 'tessera'], {
+  const args = [INFLUXDB_LOCAL_BIN, '--port', String(options.port ?? 0), '--org', 'tessera', '--bucket', 'tessera'];
+  if (options.persist !== undefined) args.push('--persist', options.persist);
+  const { process, match } = await spawnLogged(evidence, 'influxdb-local', args, {
     env: { INFLUX_TOKEN: token },
     ready: /listening on (http:\/\/\S+)/,
   });
-  return { url: match[1]!, token, process };
+  const url = match[1]!;
+  const port = Number(new URL(url).port);
+  return { url, port, token, process, restart: () => startInfluxdbLocal(evidence, token, { ...options, port }) };
 }
 
 export interface SecureHubOptions {
