@@ -67,9 +67,9 @@ commands.on('close', () => stop({ cmd: 'stop', revoke: false }));
 const logger = consoleLogger('warn', { swarm: config.swarm });
 const devices: FleetDevice[] = [];
 for (let i = 0; i < config.devices; i++) {
-  const name = `d${config.first + i}`;
-  const identity = await loadOrCreateIdentity(join(config.dir, 'identities', `${name}.json`));
-  devices.push(new FleetDevice(name, identity, config, enrollToken, reporter, logger.child({ device: name })));
+  const number = config.first + i;
+  const identity = await loadOrCreateIdentity(join(config.dir, 'identities', `d${number}.json`));
+  devices.push(new FleetDevice(number, identity, config, enrollToken, reporter, logger.child({ device: `d${number}` })));
 }
 const limit = pLimit(config.connectConcurrency);
 const connected = await Promise.all(devices.map((d) => limit(() => d.connect(CONNECT_ATTEMPTS, work.signal))));

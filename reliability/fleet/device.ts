@@ -57,14 +57,20 @@ export class FleetDevice {
   private failures = 0;
   private fatal = false;
 
+  /** `d<number>` */
+  readonly name: string;
+
   constructor(
-    readonly name: string,
+    /** Its number in the fleet: its name is `d<number>`. */
+    readonly number: number,
     identity: Signer,
     private readonly config: Pick<SwarmConfig, 'hub' | 'hubIdentifier' | 'influx' | 'requestTimeout'>,
     enrollToken: string | undefined,
     private readonly reporter: DeviceReporter,
     logger: Logger,
   ) {
+    const name = `d${number}`;
+    this.name = name;
     this.node = new Node({ name, logger });
     // its own WebSocket connection; back on its feet within a second once the hub is back
     new WebSocketTransport(this.node, { reconnect: { initialDelay: 100, maxDelay: 1_000 } });
@@ -244,7 +250,7 @@ export class FleetDevice {
     } catch (err) {
       outcome = { code: outcomeOf(err) };
     }
-    this.reporter.sample([started, action, outcome.code, Math.round((performance.now() - t0) * 100) / 100]);
+    this.reporter.sample([started, action, outcome.code, Math.round((performance.now() - t0) * 100) / 100, this.number]);
     return outcome;
   }
 

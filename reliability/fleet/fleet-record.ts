@@ -16,8 +16,8 @@ export interface SampleFilter {
   from?: number;
   to?: number;
   actions?: readonly Action[];
-  /** Devices whose name is in this set (default: all). */
-  devices?: ReadonlySet<string>;
+  /** Devices whose number is in this set (default: all). */
+  devices?: ReadonlySet<number>;
   ok?: boolean;
 }
 
@@ -42,8 +42,11 @@ export class FleetRecord {
   }
 
   select(filter: SampleFilter = {}): Sample[] {
-    const { from = -Infinity, to = Infinity, actions, ok } = filter;
-    return this.samples.filter(([t, action, code]) => t >= from && t < to && (actions === undefined || actions.includes(action)) && (ok === undefined || (code === 'ok') === ok));
+    const { from = -Infinity, to = Infinity, actions, devices, ok } = filter;
+    return this.samples.filter(
+      ([t, action, code, , device]) =>
+        t >= from && t < to && (actions === undefined || actions.includes(action)) && (devices === undefined || devices.has(device)) && (ok === undefined || (code === 'ok') === ok),
+    );
   }
 
   /** Events of `kind` at or after `from`. */
@@ -57,6 +60,11 @@ export function outcomes(samples: readonly Sample[]): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const [, , code] of samples) counts[code] = (counts[code] ?? 0) + 1;
   return counts;
+}
+
+/** The devices (numbers) the samples are of. */
+export function devicesOf(samples: readonly Sample[]): Set<number> {
+  return new Set(samples.map((s) => s[4]));
 }
 
 /** Samples that did not end `ok`. */

@@ -26,6 +26,8 @@ export interface FleetOptions {
   influx: { url: string };
   admin: FleetAdmin;
   devices: number;
+  /** The first device's number (default 0): fleets of one scenario number their devices apart. */
+  first?: number;
   /** Swarm processes the devices are spread over. */
   processes: number;
   behaviour: Behaviour;
@@ -57,6 +59,7 @@ export class Fleet {
     const dir = join(options.dir, options.name);
     const per = Math.ceil(options.devices / options.processes);
     const swarms: Swarm[] = [];
+    const base = options.first ?? 0;
     for (let i = 0, first = 0; first < options.devices; i++, first += per) {
       const config: SwarmConfig = {
         hub: options.hub.url,
@@ -64,7 +67,7 @@ export class Fleet {
         influx: { url: options.influx.url, org: 'tessera', bucket: 'tessera' },
         dir,
         swarm: i,
-        first,
+        first: base + first,
         devices: Math.min(per, options.devices - first),
         behaviour: options.behaviour,
         requestTimeout: options.requestTimeout ?? 5_000,

@@ -31,7 +31,7 @@ export interface Stage {
   /** What every fleet's devices reported. */
   record: FleetRecord;
   /** Starts a fleet on this stage's hub (its devices in `dir/fleets/<name>`). */
-  fleet(options: Pick<FleetOptions, 'name' | 'devices' | 'processes' | 'behaviour' | 'maxMs' | 'requestTimeout' | 'attributes'>): Promise<Fleet>;
+  fleet(options: Pick<FleetOptions, 'name' | 'devices' | 'first' | 'processes' | 'behaviour' | 'maxMs' | 'requestTimeout' | 'attributes'>): Promise<Fleet>;
   /** Restarts the hub (same identity, ports, Redis): after a kill. */
   restartHub(): Promise<SecureHubProcess>;
   /** Replaces the influxdb-local process record after a restart. */

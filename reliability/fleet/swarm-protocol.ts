@@ -69,12 +69,12 @@ export const SwarmCommandSchema = z.discriminatedUnion('cmd', [
 export type SwarmCommand = z.infer<typeof SwarmCommandSchema>;
 
 /**
- * One request as a device saw it: [started (epoch ms), action, outcome, latency ms]. The
+ * One request as a device saw it: [started (epoch ms), action, outcome, latency ms, device number]. The
  * outcome is `ok`, the hub's failure code (`unavailable`, `quota_exceeded`, …), `http_<status>`
  * for a write InfluxDB refused, or the name of the error the request ended with
  * (`TimeoutError`: no answer within the request timeout).
  */
-export const SampleSchema = z.tuple([z.number(), z.enum(ACTIONS), z.string().min(1).max(64), z.number().nonnegative()]);
+export const SampleSchema = z.tuple([z.number(), z.enum(ACTIONS), z.string().min(1).max(64), z.number().nonnegative(), z.number().int().nonnegative()]);
 export type Sample = z.infer<typeof SampleSchema>;
 
 /**
