@@ -5,6 +5,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { AccessLogEntry } from '@tessera/influxdb-local';
 import { freePort } from '@tessera/testing';
 import type { Evidence } from './evidence.js';
 
@@ -158,6 +159,8 @@ export interface InfluxdbLocalOptions {
   port?: number;
   /** Keep its state (tokens, points) in this file, so a restart keeps it (`--persist`). */
   persist?: string;
+  /** Have it print one JSON line per request answered (`--access-log`), each given to this (and to every restart's). */
+  accessLog?: (entry: AccessLogEntry) => void;
 }
 
 /** influxdb-local in a process of its own on a free port, its operator token a secret in `evidence`. */
@@ -165,13 +168,29 @@ export async function startInfluxdbLocal(evidence: Evidence, token: string, opti
   evidence.secret('the InfluxDB operator token', token);
   const args = [INFLUXDB_LOCAL_BIN, '--port', String(options.port ?? 0), '--org', 'tessera', '--bucket', 'tessera'];
   if (options.persist !== undefined) args.push('--persist', options.persist);
+  const accessLog = options.accessLog;
+  if (accessLog !== undefined) args.push('--access-log');
   const { process, match } = await spawnLogged(evidence, 'influxdb-local', args, {
     env: { INFLUX_TOKEN: token },
     ready: /listening on (http:\/\/\S+)/,
+    ...(accessLog === undefined ? {} : { onLine: (line: string) => accessLogLine(line, accessLog) }),
   });
   const url = match[1]!;
   const port = Number(new URL(url).port);
   return { url, port, token, process, restart: () => startInfluxdbLocal(evidence, token, { ...options, port }) };
+}
+
+/** An access log line of influxdb-local, given to `accessLog`; its other lines are not JSON and are skipped. */
+function accessLogLine(line: string, accessLog: (entry: AccessLogEntry) => void): void {
+  if (!line.startsWith('{')) return;
+  try {
+    const entry = JSON.parse(line) as Partial<AccessLogEntry>;
+    if (typeof entry.method === 'string' && typeof entry.path === 'string' && typeof entry.status === 'number' && typeof entry.ms === 'number') {
+      accessLog({ method: entry.method, path: entry.path, status: entry.status, ms: entry.ms });
+    }
+  } catch {
+    // not an access log line
+  }
 }
 
 export interface SecureHubOptions {

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { AccessLogEntry } from '@tessera/influxdb-local';
 import { type RedisServer, startRedisServer } from '@tessera/testing';
 import type { Evidence } from '../evidence.js';
 import { type InfluxdbLocalProcess, type SecureHubProcess, startInfluxdbLocal, startSecureHub, stopAll } from '../processes.js';
@@ -20,6 +21,8 @@ export interface StageOptions {
   redisPersistence?: boolean;
   /** influxdb-local keeps its tokens in a file across a restart. */
   influxPersistence?: boolean;
+  /** influxdb-local's access log, across its restarts. */
+  influxAccessLog?: (entry: AccessLogEntry) => void;
 }
 
 export interface Stage {
@@ -34,8 +37,8 @@ export interface Stage {
   fleet(options: Pick<FleetOptions, 'name' | 'devices' | 'first' | 'processes' | 'behaviour' | 'maxMs' | 'requestTimeout' | 'attributes'>): Promise<Fleet>;
   /** Restarts the hub (same identity, ports, Redis): after a kill. */
   restartHub(): Promise<SecureHubProcess>;
-  /** Replaces the influxdb-local process record after a restart. */
-  influxRestarted(influx: InfluxdbLocalProcess): void;
+  /** Restarts influxdb-local (same port, token and persist file): after it was stopped. */
+  restartInflux(): Promise<InfluxdbLocalProcess>;
 }
 
 /** Runs `body` on a fresh stage; every process is stopped and the directory removed afterwards. */
@@ -46,7 +49,10 @@ export async function withStage(evidence: Evidence, options: StageOptions, body:
   let admin: FleetAdmin | undefined;
   try {
     redis = await startRedisServer({ persistence: options.redisPersistence === true });
-    let influx = await startInfluxdbLocal(evidence, randomBytes(24).toString('hex'), options.influxPersistence === true ? { persist: join(dir, 'influx.json') } : {});
+    let influx = await startInfluxdbLocal(evidence, randomBytes(24).toString('hex'), {
+      ...(options.influxPersistence === true ? { persist: join(dir, 'influx.json') } : {}),
+      ...(options.influxAccessLog === undefined ? {} : { accessLog: options.influxAccessLog }),
+    });
     admin = await FleetAdmin.create(evidence, dir);
     const hubOptions = { dir, storage: redis.url, influx: { url: influx.url, token: influx.token }, admins: [admin.identifier], args: options.hubArgs ?? [] };
     let hub = await startSecureHub(evidence, hubOptions);
@@ -65,7 +71,7 @@ export async function withStage(evidence: Evidence, options: StageOptions, body:
       record,
       fleet: (o) => Fleet.start(evidence, record, { ...o, dir: fleets, hub: { url: hub.url, identifier: hub.identifier }, influx: { url: influx.url }, admin: admin! }),
       restartHub: async () => (hub = await hub.restart()),
-      influxRestarted: (next) => void (influx = next),
+      restartInflux: async () => (influx = await influx.restart()),
     };
     await body(stage);
   } finally {
