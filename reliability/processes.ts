@@ -145,6 +145,21 @@ export function rssOf(pid: number): number {
   }
 }
 
+/** Linux's USER_HZ: /proc reports CPU time in these ticks (100 on every mainstream architecture). */
+const TICKS_PER_SECOND = 100;
+
+/** CPU seconds (user + system) `pid` has used so far, from /proc (0 if it is gone). */
+export function cpuSecondsOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // the command name (field 2) may hold spaces: count fields after its closing parenthesis
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+  } catch {
+    return 0;
+  }
+}
+
 export interface InfluxdbLocalProcess {
   url: string;
   port: number;

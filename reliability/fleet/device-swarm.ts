@@ -2,7 +2,8 @@
 // running FLEET_CONFIG's devices, each with its own identity (kept in `dir`: a swarm started
 // again is the same devices, members already), node, WebSocket connection and secure channel.
 // It connects every device (enrolling with FLEET_ENROLL_TOKEN those the hub does not know),
-// says `ready`, works from `go` to `stop` (or its maxMs), then says `done` and exits.
+// says `ready`, works from `go` to `stop` (or its maxMs; `pause` halts the work until the
+// next `go`), then says `done` and exits.
 // Protocol: reliability/fleet/swarm-protocol.ts. Lease values go to secrets/swarm-<n>.txt
 // (mode 0600) for the scenario's secrets scan, never to stdout or stderr.
 import { createWriteStream, mkdirSync } from 'node:fs';
@@ -43,22 +44,45 @@ const flush = (): void => {
 };
 const flusher = setInterval(flush, config.flushMs);
 
-// commands: `go` once, then `stop`; the swarm also stops by itself at maxMs
-const work = new AbortController();
-let go: () => void = () => undefined;
-const going = new Promise<void>((resolve) => (go = resolve));
+// commands: `go` starts the devices' work, `pause` halts it (each device after the request it
+// is making), `stop` ends it; the swarm also stops by itself at maxMs
+// the devices that connected, once they all tried
+let ready: FleetDevice[] | undefined = undefined;
+let phase: AbortController | undefined;
+let goWhenReady = false;
+const runs: Array<Promise<void>> = [];
+const connecting = new AbortController();
 let stopWith: StopCommand | undefined;
+let stopped: () => void = () => undefined;
+const ended = new Promise<void>((resolve) => (stopped = resolve));
+const start = (): void => {
+  if (stopWith !== undefined || phase !== undefined) return;
+  if (ready === undefined) {
+    goWhenReady = true;
+    return;
+  }
+  phase = new AbortController();
+  const signal = phase.signal;
+  for (const d of ready) runs.push(d.run(config.behaviour, signal));
+};
+const pause = (): void => {
+  goWhenReady = false;
+  phase?.abort();
+  phase = undefined;
+};
 const stop = (command: StopCommand): void => {
   stopWith ??= command;
-  go();
-  work.abort();
+  pause();
+  connecting.abort();
+  stopped();
 };
 const deadline = setTimeout(() => stop({ cmd: 'stop', revoke: false }), config.maxMs - (Date.now() - started));
 const commands = createInterface({ input: process.stdin });
 commands.on('line', (line) => {
   const command = SwarmCommandSchema.safeParse(safeJson(line));
   if (!command.success) process.stderr.write('device-swarm: unknown command ignored\n');
-  else if (command.data.cmd === 'go') go();
+  else if (command.data.cmd === 'go') start();
+  else if (command.data.cmd === 'pause') pause();
   else stop(command.data);
 });
 // the scenario is gone: stop now rather than at maxMs
@@ -72,12 +96,13 @@ for (let i = 0; i < config.devices; i++) {
   devices.push(new FleetDevice(number, identity, config, enrollToken, reporter, logger.child({ device: `d${number}` })));
 }
 const limit = pLimit(config.connectConcurrency);
-const connected = await Promise.all(devices.map((d) => limit(() => d.connect(CONNECT_ATTEMPTS, work.signal))));
-const ready = devices.filter((_, i) => connected[i]);
+const connected = await Promise.all(devices.map((d) => limit(() => d.connect(CONNECT_ATTEMPTS, connecting.signal))));
+ready = devices.filter((_, i) => connected[i]);
 say({ type: 'ready', swarm: config.swarm, devices: ready.length, failed: devices.length - ready.length, ms: Date.now() - started });
+if (goWhenReady) start();
 
-await going;
-if (!work.signal.aborted) await Promise.all(ready.map((d) => d.run(config.behaviour, work.signal)));
+await ended;
+await Promise.all(runs);
 if (stopWith?.revoke === true) await Promise.all(ready.map((d) => d.revokeHeld(REVOKE_ATTEMPTS)));
 flush();
 say({ type: 'done', swarm: config.swarm, held: ready.filter((d) => d.holding).length });

@@ -56,6 +56,8 @@ export class FleetDevice {
   private failingSince: number | undefined;
   private failures = 0;
   private fatal = false;
+  /** The work under way: a new `run` waits for the one before it (after a pause) to end. */
+  private working: Promise<void> = Promise.resolve();
 
   /** `d<number>` */
   readonly name: string;
@@ -109,8 +111,13 @@ export class FleetDevice {
     return false;
   }
 
-  /** Works as `behaviour` says until `stop` is aborted (or the hub refuses the device for good). */
-  async run(behaviour: Behaviour, stop: AbortSignal): Promise<void> {
+  /** Works as `behaviour` says until `stop` is aborted (or the hub refuses the device for good), after any work begun before. */
+  run(behaviour: Behaviour, stop: AbortSignal): Promise<void> {
+    this.working = this.working.then(() => this.work(behaviour, stop));
+    return this.working;
+  }
+
+  private async work(behaviour: Behaviour, stop: AbortSignal): Promise<void> {
     if (behaviour.kind === 'flood') {
       await Promise.all(Array.from({ length: behaviour.inFlight }, () => this.flood(behaviour.ttl, stop)));
       return;

@@ -81,9 +81,14 @@ export class Fleet {
     return new Fleet(options, swarms, ready.reduce((a, b) => a + b, 0));
   }
 
-  /** Every device starts its work. */
+  /** Every device starts (or resumes) its work. */
   go(): void {
     this.tell({ cmd: 'go' });
+  }
+
+  /** Every device halts its work after the request it is making, until the next `go`. */
+  pause(): void {
+    this.tell({ cmd: 'pause' });
   }
 
   /** Every device ends its work (revoking the lease it holds if `revoke`); resolves with how many devices still hold one. */

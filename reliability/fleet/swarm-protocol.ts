@@ -61,8 +61,10 @@ export type SwarmConfig = z.infer<typeof SwarmConfigSchema>;
 
 /** Commands on the swarm's stdin, one JSON object a line. */
 export const SwarmCommandSchema = z.discriminatedUnion('cmd', [
-  /** Start the devices' work. */
+  /** Start (or resume) the devices' work. */
   z.strictObject({ cmd: z.literal('go') }),
+  /** Halt the work, each device after the request it is making, until the next `go`. */
+  z.strictObject({ cmd: z.literal('pause') }),
   /** End the work; with `revoke`, each device then revokes the lease it holds; then report `done` and exit. */
   z.strictObject({ cmd: z.literal('stop'), revoke: z.boolean() }),
 ]);
