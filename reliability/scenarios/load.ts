@@ -13,7 +13,7 @@ import type { Scenario } from '../scenario.js';
 const SIZES = {
   // 1,000 devices, each a request every 4 s on average: ~250 requests/s on 2 cores
   full: { devices: 1_000, processes: 4, seconds: 60, thinkMs: [2_000, 6_000] as [number, number] },
-  ci: { devices: 50, processes: 2, seconds: 10, thinkMs: [200, 800] as [number, number] },
+  ci: { devices: 50, processes: 2, seconds: 8, thinkMs: [200, 800] as [number, number] },
 };
 
 /**

@@ -14,7 +14,7 @@ import type { Scenario } from '../scenario.js';
 
 const SIZES = {
   full: { devices: 200, processes: 2, seconds: 30 * 60, ttl: 10_000, thinkMs: [1_000, 3_000] as [number, number], windowS: 60 },
-  ci: { devices: 30, processes: 1, seconds: 15, ttl: 3_000, thinkMs: [300, 900] as [number, number], windowS: 3 },
+  ci: { devices: 30, processes: 1, seconds: 12, ttl: 3_000, thinkMs: [300, 900] as [number, number], windowS: 3 },
 };
 /**
  * Expiry lateness (expiry → revocation) allowed at p99. The hub sleeps until the earliest due

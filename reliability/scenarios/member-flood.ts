@@ -13,7 +13,7 @@ import type { Scenario } from '../scenario.js';
 
 const SIZES = {
   full: { devices: 500, processes: 4, warmS: 10, cycles: 6, windowS: 5, thinkMs: [2_000, 6_000] as [number, number] },
-  ci: { devices: 40, processes: 2, warmS: 2, cycles: 3, windowS: 2, thinkMs: [200, 800] as [number, number] },
+  ci: { devices: 40, processes: 1, warmS: 2, cycles: 3, windowS: 2, thinkMs: [200, 800] as [number, number] },
 };
 
 /** A calm or flood window: when, and what the hub spent in it. */

@@ -16,13 +16,11 @@ import type { Evidence } from '../evidence.js';
 import type { Scenario } from '../scenario.js';
 
 const SIZES = {
-  full: { steady: 900, brief: 100, processes: 4, warmS: 10, outageS: 10, recoverS: 15, thinkMs: [2_000, 6_000] as [number, number], settleS: 60 },
-  ci: { steady: 40, brief: 10, processes: 2, warmS: 3, outageS: 3, recoverS: 4, thinkMs: [200, 800] as [number, number], settleS: 20 },
+  full: { steady: 900, brief: 100, processes: 4, warmS: 10, outageS: 10, recoverS: 15, recoveryS: 5, thinkMs: [2_000, 6_000] as [number, number], settleS: 60 },
+  ci: { steady: 40, brief: 10, processes: 1, warmS: 2, outageS: 3, recoverS: 5, recoveryS: 2, thinkMs: [200, 800] as [number, number], settleS: 20 },
 };
 /** The devices' request timeout: a request unanswered this long hung. */
 const REQUEST_TIMEOUT_MS = 5_000;
-/** Time the devices get after an outage to be served again (their back-off is at most 2 s, a new channel a handshake). */
-const RECOVERY_MS = 5_000;
 const LEASE_ACTIONS = ['create', 'get', 'renew', 'revoke'] as const;
 const DELETE_PATH = /^\/api\/v2\/authorizations\/([^/]+)$/;
 
@@ -82,7 +80,8 @@ const scenario: Scenario = {
       const to = Date.now();
       await stopAll([steady, brief]);
 
-      for (const window of [redis, influx]) judgeOutage(emit, stage, window, window === redis ? influx.down : to);
+      // the devices get `recoveryS` after an outage to be served again (a back-off of at most 3 s, a new channel)
+      for (const window of [redis, influx]) judgeOutage(emit, stage, window, window === redis ? influx.down : to, s.recoveryS * 1000);
       // every revocation that fell due during an outage done afterwards (both outages, also the hub's retries)
       const due = [...redis.due, ...influx.due];
       let left = due.length;
@@ -116,7 +115,7 @@ async function outage(evidence: Evidence, stage: Stage, what: string, seconds: n
 }
 
 /** The figures of one outage: how requests failed while it lasted, and how soon they stopped failing after. */
-function judgeOutage(emit: Emit, stage: Stage, window: OutageWindow, until: number): void {
+function judgeOutage(emit: Emit, stage: Stage, window: OutageWindow, until: number, recoveryMs: number): void {
   const { what, down, up } = window;
   // requests to the hub; the devices' own writes to a stopped InfluxDB fail as HTTP clients do (fetch failed)
   const during = failures(stage.record.select({ from: down, to: up, actions: LEASE_ACTIONS }));
@@ -132,7 +131,7 @@ function judgeOutage(emit: Emit, stage: Stage, window: OutageWindow, until: numb
   emit({ name: `failure latency p99 during the ${what} outage`, value: latency(during).p99, unit: 'ms', bound: { atMost: REQUEST_TIMEOUT_MS } });
   emit({ name: `revocations that fell due during the ${what} outage`, value: window.due.length, unit: 'leases', bound: { atLeast: 1 } });
   emit({ name: `time from the end of the ${what} outage to the last failed request`, value: lastEnd - up, unit: 'ms' });
-  emit({ name: `requests that failed from ${RECOVERY_MS / 1000} s after the ${what} outage`, value: after.filter(([t]) => t >= up + RECOVERY_MS).length, unit: 'requests', bound: { atMost: 0 } });
+  emit({ name: `requests that failed from ${recoveryMs / 1000} s after the ${what} outage`, value: after.filter(([t]) => t >= up + recoveryMs).length, unit: 'requests', bound: { atMost: 0 } });
 }
 
 /** Failed requests that started and ended in [from, to). */
