@@ -36,8 +36,11 @@ interface Held {
   wrote: boolean;
   renewalsLeft: number;
   next: 'get' | 'renew';
-  /** A revoke was sent and got no answer: the hub may have done it. */
-  revokeUnanswered: boolean;
+  /**
+   * A revoke was sent and not answered `ok` (no answer, or `unavailable`: the hub retries a
+   * revocation the cloud refused by itself): the hub may have done it since.
+   */
+  revokeTried: boolean;
 }
 
 /** The outcome of a request as a short code (docs/lease-api.md failure codes, or the error's name). */
@@ -150,7 +153,7 @@ export class FleetDevice {
       const outcome = await this.ask('create', { action: 'create', options: { ttl: behaviour.ttl } });
       if (outcome.lease !== undefined) {
         this.reporter.secret(outcome.lease.value);
-        this.held = { lease: outcome.lease, wrote: !behaviour.write, renewalsLeft: behaviour.renewals, next: 'get', revokeUnanswered: false };
+        this.held = { lease: outcome.lease, wrote: !behaviour.write, renewalsLeft: behaviour.renewals, next: 'get', revokeTried: false };
       }
       return;
     }
@@ -180,11 +183,11 @@ export class FleetDevice {
 
   private async revoke(held: Held): Promise<boolean> {
     const outcome = await this.ask('revoke', { action: 'revoke', token_id: held.lease.id }, held);
-    if (outcome.code === 'ok' || (outcome.code === 'not_found' && held.revokeUnanswered)) {
+    if (outcome.code === 'ok' || (outcome.code === 'not_found' && held.revokeTried)) {
       this.held = undefined;
       return true;
     }
-    if (outcome.code === 'TimeoutError') held.revokeUnanswered = true;
+    held.revokeTried = true;
     return false;
   }
 
@@ -218,7 +221,7 @@ export class FleetDevice {
       return outcome;
     }
     if (held !== undefined && (outcome.code === 'not_found' || (action === 'renew' && outcome.code === 'invalid_request'))) {
-      if (!(action === 'revoke' && held.revokeUnanswered)) {
+      if (!(action === 'revoke' && held.revokeTried)) {
         const expired = Date.now() >= Date.parse(held.lease.expires);
         this.reporter.event(expired ? 'expired' : 'lost', this.name, { lease: held.lease.id, detail: `${action}: ${outcome.code}` });
       }
