@@ -58,10 +58,10 @@ export class Fleet {
     const token = await options.admin.createToken(options.attributes ?? { role: 'device' }, options.devices);
     const dir = join(options.dir, options.name);
     const per = Math.ceil(options.devices / options.processes);
-    const swarms: Swarm[] = [];
     const base = options.first ?? 0;
+    const configs: SwarmConfig[] = [];
     for (let i = 0, first = 0; first < options.devices; i++, first += per) {
-      const config: SwarmConfig = {
+      configs.push({
         hub: options.hub.url,
         hubIdentifier: options.hub.identifier,
         influx: { url: options.influx.url, org: 'tessera', bucket: 'tessera' },
@@ -74,9 +74,9 @@ export class Fleet {
         connectConcurrency: 16,
         maxMs: options.maxMs,
         flushMs: 500,
-      };
-      swarms.push(await startSwarm(evidence, record, `${options.name} swarm ${i}`, config, token));
+      });
     }
+    const swarms = await Promise.all(configs.map((config) => startSwarm(evidence, record, `${options.name} swarm ${config.swarm}`, config, token)));
     const ready = await Promise.all(swarms.map((s) => withTimeout(s.ready, READY_TIMEOUT_MS, `${options.name}: devices did not connect`)));
     return new Fleet(options, swarms, ready.reduce((a, b) => a + b, 0));
   }

@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describeOutcomes, failures, latency, outcomes } from '../fleet/fleet-record.js';
 import { withStage } from '../fleet/stage.js';
 import { readHubMetrics } from '../hub-metrics.js';
-import { RssSampler } from '../rss-sampler.js';
+import { mib, RssSampler } from '../rss-sampler.js';
 import type { Scenario } from '../scenario.js';
 
 const SIZES = {
@@ -66,7 +66,7 @@ const scenario: Scenario = {
         emit({ name: 'lease request latency p99 (create, get, renew, revoke)', value: lat.p99, unit: 'ms' });
         emit({ name: 'write with the lease token latency p99 (influxdb-local)', value: latency(stage.record.select({ from, to, ok: true, actions: ['write'] })).p99, unit: 'ms' });
         emit({ name: 'requests answered per second (lease requests and writes)', value: (done.length - failed.length) / ((to - from) / 1000), unit: 'requests/s' });
-        emit({ name: 'hub RSS at start (devices connected, before the load)', value: atStart / 2 ** 20, unit: 'MiB' });
+        emit({ name: 'hub RSS at start (devices connected, before the load)', value: mib(atStart), unit: 'MiB' });
         emit({ name: 'hub RSS peak', value: rss.peakMiB(from, to + 1), unit: 'MiB' });
         emit({ name: 'hub RSS at the end of the load', value: rss.meanMiB(to - window, to + 1), unit: 'MiB' });
         emit({
