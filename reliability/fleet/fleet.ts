@@ -2,6 +2,7 @@
 // enrolled with one bootstrap token the admin makes, their reports gathered in a FleetRecord.
 // Its identities live in `dir`: a fleet started again on the same dir is the same devices.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Evidence } from '../evidence.js';
@@ -37,6 +38,11 @@ export interface FleetOptions {
   maxMs: number;
   /** Attributes the devices enroll with (default role=device). */
   attributes?: Record<string, string>;
+  /**
+   * The swarms' scheduling priority (nice, 0–19; default 0): a client whose own CPU use must not
+   * stand for the hub's on a shared machine (a flooding member runs on a machine of its own).
+   */
+  nice?: number;
 }
 
 interface Swarm {
@@ -77,6 +83,7 @@ export class Fleet {
       });
     }
     const swarms = await Promise.all(configs.map((config) => startSwarm(evidence, record, `${options.name} swarm ${config.swarm}`, config, token)));
+    if (options.nice !== undefined) for (const s of swarms) setPriority(s.process.pid, options.nice);
     const ready = await Promise.all(swarms.map((s) => withTimeout(s.ready, READY_TIMEOUT_MS, `${options.name}: devices did not connect`)));
     return new Fleet(options, swarms, ready.reduce((a, b) => a + b, 0));
   }

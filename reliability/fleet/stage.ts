@@ -34,7 +34,7 @@ export interface Stage {
   /** What every fleet's devices reported. */
   record: FleetRecord;
   /** Starts a fleet on this stage's hub (its devices in `dir/fleets/<name>`). */
-  fleet(options: Pick<FleetOptions, 'name' | 'devices' | 'first' | 'processes' | 'behaviour' | 'maxMs' | 'requestTimeout' | 'attributes'>): Promise<Fleet>;
+  fleet(options: Pick<FleetOptions, 'name' | 'devices' | 'first' | 'processes' | 'behaviour' | 'maxMs' | 'requestTimeout' | 'attributes' | 'nice'>): Promise<Fleet>;
   /** Restarts the hub (same identity, ports, Redis): after a kill. */
   restartHub(): Promise<SecureHubProcess>;
   /** Restarts influxdb-local (same port, token and persist file): after it was stopped. */
