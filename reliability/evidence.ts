@@ -54,13 +54,44 @@ export class Evidence {
     return n;
   }
 
-  /** Every (output, secret) pair where the output contains the secret. */
+  /**
+   * Every (output, secret) pair where the output contains the secret. A scenario learns tens
+   * of thousands of lease values, and searching megabytes of output once per secret would take
+   * minutes: every secret is at least MIN_SECRET long, so secrets are indexed by a hash of their
+   * first MIN_SECRET characters, and a rolling hash of each output's windows is looked up once
+   * per position (Rabin–Karp); only a hash that matches is compared character by character.
+   */
   leaks(): Leak[] {
+    const byPrefix = new Map<number, string[]>();
+    for (const value of this.secrets.keys()) {
+      const h = windowHash(value, 0);
+      const values = byPrefix.get(h);
+      if (values === undefined) byPrefix.set(h, [value]);
+      else values.push(value);
+    }
     const found: Leak[] = [];
     for (const [label, chunks] of this.outputs) {
       const text = chunks.join('');
-      for (const [value, secret] of this.secrets) if (text.includes(value)) found.push({ output: label, secret });
+      const hit = new Set<string>();
+      let h = text.length >= MIN_SECRET ? windowHash(text, 0) : 0;
+      for (let i = 0; i + MIN_SECRET <= text.length; i++) {
+        if (i > 0) h = (Math.imul(h - Math.imul(text.charCodeAt(i - 1), HIGHEST), BASE) + text.charCodeAt(i + MIN_SECRET - 1)) | 0;
+        const candidates = byPrefix.get(h);
+        if (candidates !== undefined) for (const value of candidates) if (text.startsWith(value, i)) hit.add(value);
+      }
+      for (const [value, secret] of this.secrets) if (hit.has(value)) found.push({ output: label, secret });
     }
     return found;
   }
+}
+
+const BASE = 257;
+/** BASE^(MIN_SECRET - 1), modulo 2^32: the weight of a window's first character. */
+const HIGHEST = Array.from({ length: MIN_SECRET - 1 }).reduce<number>((h) => Math.imul(h, BASE), 1);
+
+/** The hash of `text`'s MIN_SECRET characters from `from`, modulo 2^32 (as the rolling one in `leaks`). */
+function windowHash(text: string, from: number): number {
+  let h = 0;
+  for (let k = 0; k < MIN_SECRET; k++) h = (Math.imul(h, BASE) + text.charCodeAt(from + k)) | 0;
+  return h;
 }

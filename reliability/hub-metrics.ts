@@ -1,5 +1,7 @@
-// A hub's Prometheus /metrics, read as numbers: what a scenario compares before and
-// after (drops by reason, connections, peers refused).
+// A hub's GET /metrics (Prometheus text, docs/operations.md "Health and metrics") read into
+// numbers: what a scenario compares before and after (drops by reason, connections, peers
+// refused). Reading it also starts a new event-loop-delay window: the hub's
+// tessera_nodejs_eventloop_lag_* gauges cover the time since the previous read.
 import { get } from 'node:http';
 
 /** Samples by `name{labels}` exactly as the exposition prints them, e.g. `tessera_ws_connections{direction="incoming"}`. */
@@ -27,11 +29,16 @@ export async function scrapeMetrics(metricsUrl: string, timeoutMs = 10_000): Pro
     req.on('timeout', () => req.destroy(new Error(`${metricsUrl}/metrics did not answer within ${timeoutMs} ms`)));
     req.on('error', reject);
   });
+  return parseSamples(text);
+}
+
+/** Prometheus text exposition format, samples only (comments and timestamps ignored). */
+export function parseSamples(text: string): Samples {
   const samples = new Map<string, number>();
   for (const line of text.split('\n')) {
     if (line === '' || line.startsWith('#')) continue;
-    const at = line.lastIndexOf(' ');
-    samples.set(line.slice(0, at), Number(line.slice(at + 1)));
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*(?:\{[^}]*\})?)\s+(\S+)/.exec(line);
+    if (m !== null) samples.set(m[1]!, Number(m[2]));
   }
   return samples;
 }
@@ -53,4 +60,36 @@ export function delta(before: Samples, after: Samples, name: string, label: stri
 /** The hub's V8 heap in use (MiB), from prom-client's default metrics: what is live, where RSS also counts what the allocator keeps. */
 export function heapUsedMiB(samples: Samples): number {
   return sample(samples, 'tessera_nodejs_heap_size_used_bytes') / (1024 * 1024);
+}
+
+/** One read of /metrics: `name` or `name{label="value",…}` (labels as the hub printed them) → value. */
+export class HubMetrics {
+  constructor(private readonly values: ReadonlyMap<string, number>) {}
+
+  /** The value of `name` with exactly these labels (none: the unlabelled series); undefined when the hub did not print it. */
+  get(name: string, labels: Record<string, string> = {}): number | undefined {
+    const inner = Object.entries(labels)
+      .map(([k, v]) => `${k}="${v}"`)
+      .join(',');
+    return this.values.get(inner === '' ? name : `${name}{${inner}}`);
+  }
+
+  /** Like `get`, throwing when the hub did not print it (a figure read from it would be meaningless). */
+  need(name: string, labels: Record<string, string> = {}): number {
+    const value = this.get(name, labels);
+    if (value === undefined) throw new Error(`the hub's /metrics has no ${name} ${JSON.stringify(labels)}`);
+    return value;
+  }
+
+  /** The sum of every series of `name`, whatever its labels. */
+  sum(name: string): number {
+    let total = 0;
+    for (const [key, value] of this.values) if (key === name || key.startsWith(`${name}{`)) total += value;
+    return total;
+  }
+}
+
+/** Reads `${metricsUrl}/metrics` (on a connection of its own). */
+export async function readHubMetrics(metricsUrl: string): Promise<HubMetrics> {
+  return new HubMetrics(await scrapeMetrics(metricsUrl));
 }

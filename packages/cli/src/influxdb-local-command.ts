@@ -4,7 +4,7 @@ import { Command } from 'commander';
 /** `tessera influxdb-local`: the InfluxDB-v2-compatible development server (same options as tessera-influxdb-local). */
 export function influxdbLocalCommand(): Command {
   return new Command('influxdb-local')
-    .description('run an InfluxDB-v2-compatible server for development (options: --port --host --org --bucket --token --persist; see --help)')
+    .description('run an InfluxDB-v2-compatible server for development (options: --port --host --org --bucket --token --persist --access-log; see --help)')
     .helpOption(false)
     .allowUnknownOption(true)
     .allowExcessArguments(true)

@@ -23,6 +23,8 @@ Options:
   --bucket B      bucket made at start if missing (default tessera)
   --token T       operator token (default: INFLUX_TOKEN, else the persisted one, else random)
   --persist FILE  keep state in FILE (JSON), loaded at start and written on change
+  --access-log    print one JSON line per request answered on stdout:
+                  {"method","path" (no query string),"status","ms"}; never a header or a token
   -h, --help      show this help
 
 Stops cleanly on SIGINT or SIGTERM. Prefer INFLUX_TOKEN to --token: arguments show in ps.
@@ -50,6 +52,7 @@ export async function runInfluxdbLocalCli(argv: readonly string[], io: Partial<C
         bucket: { type: 'string' },
         token: { type: 'string' },
         persist: { type: 'string' },
+        'access-log': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -67,6 +70,7 @@ export async function runInfluxdbLocalCli(argv: readonly string[], io: Partial<C
     if (values.bucket !== undefined) options.bucket = values.bucket;
     if (values.token !== undefined) options.token = values.token;
     if (values.persist !== undefined) options.persistPath = values.persist;
+    if (values['access-log'] === true) options.accessLog = (entry) => stdout.write(`${JSON.stringify(entry)}\n`);
   } catch (err) {
     stderr.write(`tessera-influxdb-local: ${(err as Error).message}\n\n${USAGE}`);
     return 2;

@@ -4,7 +4,7 @@
  * for orgs, buckets, authorizations and writes; what was written can be read back.
  */
 export { startInfluxdbLocal, type InfluxdbLocal, type PointQuery } from './server.js';
-export { InfluxdbLocalOptionsError, type InfluxdbLocalOptions } from './options.js';
+export { InfluxdbLocalOptionsError, type AccessLogEntry, type InfluxdbLocalOptions } from './options.js';
 export { PersistFileError } from './persistence.js';
 export type { LocalPoint } from './points.js';
 export { runInfluxdbLocalCli, type CliIo } from './cli.js';

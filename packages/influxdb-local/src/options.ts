@@ -19,6 +19,18 @@ export interface InfluxdbLocalOptions {
   clock?: () => Date;
   /** Largest request body accepted, after gzip decoding (default 25 MiB); larger writes get 413. */
   maxBodyBytes?: number;
+  /** Called once for every request answered (an access log); never given a header, a body or a query string, so never a token. */
+  accessLog?: (entry: AccessLogEntry) => void;
+}
+
+/** One answered request, for `accessLog`. */
+export interface AccessLogEntry {
+  method: string;
+  /** The path, without the query string (at most 256 characters). */
+  path: string;
+  status: number;
+  /** From the request's arrival to the last byte of the answer. */
+  ms: number;
 }
 
 /** Thrown by startInfluxdbLocal when its options are not valid. */
@@ -38,6 +50,7 @@ const schema = z
     persistPath: z.string().min(1).optional(),
     clock: z.custom<() => Date>((v) => typeof v === 'function', 'clock must be a function returning a Date').optional(),
     maxBodyBytes: z.number().int().positive().default(DEFAULT_MAX_BODY_BYTES),
+    accessLog: z.custom<(entry: AccessLogEntry) => void>((v) => typeof v === 'function', 'accessLog must be a function').optional(),
   })
   .strict();
 

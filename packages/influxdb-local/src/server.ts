@@ -4,7 +4,7 @@ import { bootstrap, type TokenOrigin } from './bootstrap.js';
 import { ApiError } from './errors.js';
 import { ClientGoneError, errorReply, sendReply } from './http.js';
 import { looksLikeId, newId, newToken } from './ids.js';
-import { resolveOptions, type InfluxdbLocalOptions } from './options.js';
+import { type AccessLogEntry, resolveOptions, type InfluxdbLocalOptions } from './options.js';
 import { PersistFileError, readPersistFile, SnapshotWriter } from './persistence.js';
 import type { LocalPoint } from './points.js';
 import type { BucketRecord } from './records.js';
@@ -76,8 +76,10 @@ export async function launchInfluxdbLocal(input: InfluxdbLocalOptions, env: Node
 
   const router = new Router(routes);
   let closing: Promise<void> | undefined;
+  const { accessLog } = options;
   const http = createServer((req, res) => {
     if (closing !== undefined) res.setHeader('connection', 'close');
+    if (accessLog !== undefined) logAccess(req, res, accessLog);
     void serve(req, res, router, store, options.maxBodyBytes);
   });
   await new Promise<void>((resolve, reject) => {
@@ -183,6 +185,21 @@ async function serve(req: IncomingMessage, res: ServerResponse, router: Router, 
     process.stderr.write(`influxdb-local: internal error on ${method} request: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     sendReply(res, errorReply(new ApiError('internal error', 'internal error')), head);
   }
+}
+
+/** Calls `accessLog` once the answer to `req` has gone out: method, path (no query string), status, time. */
+function logAccess(req: IncomingMessage, res: ServerResponse, accessLog: (entry: AccessLogEntry) => void): void {
+  const arrived = performance.now();
+  res.once('finish', () => {
+    const url = req.url ?? '/';
+    const query = url.indexOf('?');
+    const path = (query === -1 ? url : url.slice(0, query)).slice(0, 256);
+    try {
+      accessLog({ method: req.method ?? 'GET', path, status: res.statusCode, ms: Math.round((performance.now() - arrived) * 100) / 100 });
+    } catch {
+      // the log is the caller's: its failure must not take the server down
+    }
+  });
 }
 
 function urlHost(host: string): string {

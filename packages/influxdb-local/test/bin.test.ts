@@ -106,6 +106,35 @@ describe('influxdb-local: the tessera-influxdb-local command', function () {
     }
   });
 
+  it('with --access-log prints one JSON line per request answered (method, path, status), never a token or a query string', async () => {
+    const stop = new AbortController();
+    const out = sink();
+    const run = runInfluxdbLocalCli(['--port', '0', '--access-log'], { stdout: out, stderr: out, env: { INFLUX_TOKEN: 'access-log-operator-token' }, signal: stop.signal });
+    const [, url] = await out.waitFor(/listening on (http:\/\/\S+)/);
+    const { auths, orgs } = apis({ url: url! }, 'access-log-operator-token');
+    const orgID = (await orgs.getOrgs()).orgs![0]!.id!;
+    const created = await auths.postAuthorizations({ body: { orgID, permissions: [{ action: 'write', resource: { type: 'buckets', orgID } }] } });
+    await auths.deleteAuthorizationsID({ authID: created.id! });
+    expect((await raw(url!, 'DELETE', `/api/v2/authorizations/${created.id!}`, { authorization: 'Token access-log-operator-token' })).status).to.equal(404);
+    expect((await raw(url!, 'GET', '/api/v2/buckets?name=kept-out-of-the-log', { authorization: 'Token access-log-operator-token' })).status).to.equal(200);
+    await out.waitFor(/"path":"\/api\/v2\/buckets"/);
+    stop.abort();
+    expect(await run).to.equal(0);
+    const lines = out.text
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { method: string; path: string; status: number; ms: number });
+    expect(lines.map((l) => `${l.method} ${l.path} ${l.status}`)).to.deep.equal([
+      'GET /api/v2/orgs 200',
+      'POST /api/v2/authorizations 201',
+      `DELETE /api/v2/authorizations/${created.id!} 204`,
+      `DELETE /api/v2/authorizations/${created.id!} 404`,
+      'GET /api/v2/buckets 200',
+    ]);
+    expect(lines.every((l) => l.ms >= 0)).to.equal(true);
+    expect(out.text).to.not.include('access-log-operator-token').and.not.include(created.token!).and.not.include('kept-out-of-the-log');
+  });
+
   it('exits 2 with usage on bad arguments, 0 on --help, 1 when it cannot start', async () => {
     const out = sink();
     expect(await runInfluxdbLocalCli(['--port', 'eighty'], { stdout: out, stderr: out, env: {} })).to.equal(2);

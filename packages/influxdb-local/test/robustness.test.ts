@@ -90,4 +90,21 @@ describe('influxdb-local: what clients send cannot crash it', () => {
     });
     expect(garbage).to.match(/^HTTP\/1\.1 400/);
   });
+
+  it('goes on serving when its accessLog throws', async () => {
+    const seen: string[] = [];
+    let both: () => void = () => undefined;
+    const logged2 = new Promise<void>((resolve) => (both = resolve));
+    const logged = await start({
+      accessLog: ({ method, path, status }) => {
+        seen.push(`${method} ${path} ${status}`);
+        if (seen.length === 2) both();
+        throw new Error('the log is broken');
+      },
+    });
+    expect((await raw(logged.url, 'HEAD', '/ping')).status).to.equal(204);
+    expect((await raw(logged.url, 'GET', '/health')).status).to.equal(200);
+    await logged2;
+    expect(seen).to.deep.equal(['HEAD /ping 204', 'GET /health 200']);
+  });
 });
