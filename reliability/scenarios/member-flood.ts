@@ -11,9 +11,12 @@ import { readHubMetrics } from '../hub-metrics.js';
 import { cpuSecondsOf } from '../processes.js';
 import type { Scenario } from '../scenario.js';
 
+// maxP99Ratio: the issue's bound (2 ×) at full size; at CI size a p99 over ~1,000 samples in
+// 2 s windows on a shared 2-core machine swings 0.7–3.7 × with no flood difference at all
+// (ten runs), so CI judges only that the flood does not swamp the others (4 ×).
 const SIZES = {
-  full: { devices: 500, processes: 4, warmS: 10, cycles: 6, windowS: 5, thinkMs: [2_000, 6_000] as [number, number] },
-  ci: { devices: 40, processes: 1, warmS: 2, cycles: 3, windowS: 2, thinkMs: [100, 400] as [number, number] },
+  full: { devices: 500, processes: 4, warmS: 10, cycles: 6, windowS: 5, thinkMs: [2_000, 6_000] as [number, number], maxP99Ratio: 2 },
+  ci: { devices: 40, processes: 1, warmS: 2, cycles: 3, windowS: 2, thinkMs: [100, 400] as [number, number], maxP99Ratio: 4 },
 };
 
 /** A calm or flood window: when, and what the hub spent in it. */
@@ -103,7 +106,7 @@ const scenario: Scenario = {
       });
       emit({ name: `the other devices’ lease request p99 without the flood (${s.cycles} windows of ${s.windowS} s)`, value: baseline.p99, unit: 'ms' });
       emit({ name: `the other devices’ lease request p99 during the flood (${s.cycles} windows of ${s.windowS} s, between the others)`, value: flooded.p99, unit: 'ms' });
-      emit({ name: 'the other devices’ p99 during the flood ÷ without it', value: flooded.p99 / baseline.p99, unit: '×', bound: { atMost: 2 } });
+      emit({ name: 'the other devices’ p99 during the flood ÷ without it', value: flooded.p99 / baseline.p99, unit: '×', bound: { atMost: s.maxP99Ratio } });
       emit({ name: 'hub CPU use without the flood (100 % = one core)', value: cpuShare('calm'), unit: '%' });
       emit({ name: 'hub CPU use during the flood (100 % = one core)', value: cpuShare('flood'), unit: '%' });
       emit({ name: 'hub event-loop delay p99 without the flood (worst window)', value: Math.max(...windows.calm.map((w) => w.lagMs)), unit: 'ms' });
