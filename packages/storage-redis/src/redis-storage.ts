@@ -3,6 +3,7 @@ import {
   InvalidOptionsError,
   StorageNotInitialisedError,
   StorageUnavailableError,
+  type LeaseClaim,
   type LeaseRecord,
   type RevocationState,
   type StorageDurability,
@@ -221,15 +222,25 @@ class RedisLeaseStorage implements RedisStorage {
 
   async claimDue(now: Date, limit: number, claimMs: number): Promise<LeaseRecord[]> {
     const { client, keys } = this.use();
-    const at = now instanceof Date ? now.getTime() : Number.NaN;
-    if (Number.isNaN(at)) throw new InvalidOptionsError('claimDue: now must be a valid Date');
+    const at = checkClaim('claimDue', now, claimMs);
     if (!Number.isInteger(limit) || limit < 0) throw new InvalidOptionsError('claimDue: limit must be an integer >= 0');
-    if (!Number.isFinite(claimMs) || claimMs < 0) throw new InvalidOptionsError('claimDue: claimMs must be a number >= 0');
     if (limit === 0) return [];
     const reply = await this.run(() => client.tesseraClaim(keys.due, String(at), String(limit), String(at + claimMs)));
     const records: LeaseRecord[] = [];
     for (let i = 0; i + 1 < reply.length; i += 2) this.decodeInto(records, reply[i + 1] as string[], reply[i] as string);
     return records;
+  }
+
+  async claimLease(leaseId: string, now: Date, claimMs: number): Promise<LeaseClaim> {
+    const { client, keys } = this.use();
+    const at = checkClaim('claimLease', now, claimMs);
+    const reply = await this.run(() => client.tesseraClaimLease(keys.lease(leaseId), keys.due, leaseId, String(at), String(at + claimMs)));
+    if (reply === 0) return { state: 'gone' };
+    if (reply === 1) return { state: 'held' };
+    // a corrupt lease cannot be revoked from its record: as if gone (getAll skips it too)
+    const records: LeaseRecord[] = [];
+    this.decodeInto(records, reply, leaseId);
+    return records[0] === undefined ? { state: 'gone' } : { state: 'claimed', record: records[0] };
   }
 
   async claimOrphan(tokenId: string, claimMs: number): Promise<boolean> {
@@ -349,6 +360,14 @@ class RedisLeaseStorage implements RedisStorage {
       this.options.logger?.warn({ where: this.options.where, leaseId: id, err: (err as Error).message }, 'skipping a corrupt lease in Redis');
     }
   }
+}
+
+/** Validates a claim's `now` and `claimMs`; returns `now` in ms. */
+function checkClaim(method: string, now: Date, claimMs: number): number {
+  const at = now instanceof Date ? now.getTime() : Number.NaN;
+  if (Number.isNaN(at)) throw new InvalidOptionsError(`${method}: now must be a valid Date`);
+  if (!Number.isFinite(claimMs) || claimMs < 0) throw new InvalidOptionsError(`${method}: claimMs must be a number >= 0`);
+  return at;
 }
 
 function newEpoch(): string {

@@ -11,9 +11,9 @@ redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
 return 1
 `;
 
-/** KEYS: lease, due. ARGV: as save. Replaces the hash only if it exists and has no revocation pending; 1 if it did. */
+/** KEYS: lease, due. ARGV: as save. Replaces the hash only if it exists and has no revocation pending or claimed; 1 if it did. */
 const update = `
-if redis.call('EXISTS', KEYS[1]) == 0 or redis.call('HEXISTS', KEYS[1], 'revocation') == 1 then
+if redis.call('EXISTS', KEYS[1]) == 0 or redis.call('HEXISTS', KEYS[1], 'revocation') == 1 or redis.call('HEXISTS', KEYS[1], 'claim') == 1 then
   return 0
 end
 redis.call('DEL', KEYS[1])
@@ -29,12 +29,13 @@ redis.call('ZREM', KEYS[2], ARGV[1])
 return removed
 `;
 
-/** KEYS: lease, due. ARGV: id, next attempt ms, revocation JSON. A lease that is gone stays gone. */
+/** KEYS: lease, due. ARGV: id, next attempt ms, revocation JSON. Ends the claim. A lease that is gone stays gone. */
 const reschedule = `
 if redis.call('EXISTS', KEYS[1]) == 0 then
   redis.call('ZREM', KEYS[2], ARGV[1])
   return 0
 end
+redis.call('HDEL', KEYS[1], 'claim')
 redis.call('HSET', KEYS[1], 'revocation', ARGV[3])
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
 return 1
@@ -42,7 +43,8 @@ return 1
 
 /**
  * KEYS: due. ARGV: now ms, limit, claim end ms. Takes up to `limit` ids due at or
- * before now, earliest first, moves each to the claim's end and returns
+ * before now, earliest first, moves each to the claim's end (and records it in
+ * the hash's `claim` field, which claimLease reads) and returns
  * [id, hash, id, hash, ...], each hash a flat field/value array. An id without a
  * hash is dropped from the set.
  */
@@ -55,12 +57,34 @@ for _, id in ipairs(ids) do
   if #fields == 0 then
     redis.call('ZREM', KEYS[1], id)
   else
+    redis.call('HSET', base .. id, 'claim', ARGV[3])
     redis.call('ZADD', KEYS[1], ARGV[3], id)
     claimed[#claimed + 1] = id
     claimed[#claimed + 1] = fields
   end
 end
 return claimed
+`;
+
+/**
+ * KEYS: lease, due. ARGV: id, now ms, claim end ms. Claims one lease for its
+ * revocation whatever its due time, unless a claim on it (the hash's `claim`
+ * field, set here or by the due claim) lasts past now: 0 when the lease is gone,
+ * 1 when the claim is held, else the hash (before the claim field is set, as
+ * the due claim returns it) after moving it to the claim's end.
+ */
+const claimLease = `
+local fields = redis.call('HGETALL', KEYS[1])
+if #fields == 0 then
+  return 0
+end
+local claim = redis.call('HGET', KEYS[1], 'claim')
+if claim and tonumber(claim) > tonumber(ARGV[2]) then
+  return 1
+end
+redis.call('HSET', KEYS[1], 'claim', ARGV[3])
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+return fields
 `;
 
 /** KEYS: due. ARGV: ids. The hashes of those leases (an empty array for one that is gone). */
@@ -91,6 +115,7 @@ export const SCRIPTS = {
   tesseraRemove: { lua: remove, numberOfKeys: 2 },
   tesseraReschedule: { lua: reschedule, numberOfKeys: 2 },
   tesseraClaim: { lua: claim, numberOfKeys: 1 },
+  tesseraClaimLease: { lua: claimLease, numberOfKeys: 2 },
   tesseraGetMany: { lua: getMany, numberOfKeys: 1, readOnly: true },
   tesseraNamespace: { lua: namespace, numberOfKeys: 1 },
 } as const;
@@ -102,6 +127,7 @@ export interface ScriptCommands {
   tesseraRemove(lease: string, due: string, id: string): Promise<number>;
   tesseraReschedule(lease: string, due: string, id: string, dueMs: string, revocation: string): Promise<number>;
   tesseraClaim(due: string, nowMs: string, limit: string, untilMs: string): Promise<Array<string | string[]>>;
+  tesseraClaimLease(lease: string, due: string, id: string, nowMs: string, untilMs: string): Promise<0 | 1 | string[]>;
   tesseraGetMany(due: string, ...ids: string[]): Promise<string[][]>;
   tesseraNamespace(meta: string, cloudService: string, address: string, epoch: string): Promise<Array<string | null>>;
 }

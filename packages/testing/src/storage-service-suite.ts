@@ -331,6 +331,39 @@ export function storageServiceSuite(name: string, setup: (ctx: Mocha.Context) =>
       for (const storage of storages) expect(await storage.claimDue(at(T0 + MINUTE), 1000, MINUTE)).to.deep.equal([]);
     });
 
+    it('claimLease claims one lease whatever its due time, and holds it against claimLease and claimDue until reschedule, remove or a lapse', async () => {
+      const shared = ctx?.shared === true;
+      const [a, b] = shared ? await Promise.all([open(), open()]) : [await open(), undefined];
+      const other = b ?? a!;
+      const first = a!;
+      await first.save(leaseRecord('c1', T0 + 60 * MINUTE));
+      expect(await first.claimLease('c1', at(T0), MINUTE)).to.deep.equal({ state: 'claimed', record: leaseRecord('c1', T0 + 60 * MINUTE) });
+      expect(await other.claimLease('c1', at(T0 + MINUTE - 1), MINUTE)).to.deep.equal({ state: 'held' });
+      expect(await first.nextDue()).to.deep.equal(at(T0 + MINUTE));
+      expect(await other.claimDue(at(T0 + MINUTE - 1), 10, MINUTE)).to.deep.equal([]);
+      // a renewal does not touch a lease being revoked
+      expect(await other.update(leaseRecord('c1', T0 + 90 * MINUTE))).to.equal(false);
+      // a failed attempt ends the claim: the next one may be taken at once, by anyone
+      const revocation = { attempts: 1, lastError: 'cloud unavailable: 503', nextAttempt: at(T0 + 10 * MINUTE).toISOString() };
+      await first.reschedule('c1', revocation);
+      expect(await other.claimLease('c1', at(T0 + 2 * MINUTE), MINUTE)).to.deep.equal({ state: 'claimed', record: { ...leaseRecord('c1', T0 + 60 * MINUTE), revocation } });
+      // a lapsed claim may be taken again
+      expect((await first.claimLease('c1', at(T0 + 3 * MINUTE), MINUTE)).state).to.equal('claimed');
+      // a claim by claimDue holds against claimLease
+      await first.save(leaseRecord('c2', T0));
+      expect(ids(await first.claimDue(at(T0), 10, MINUTE))).to.deep.equal(['c2']);
+      expect(await other.claimLease('c2', at(T0 + 1), MINUTE)).to.deep.equal({ state: 'held' });
+      await first.remove('c2');
+      expect(await other.claimLease('c2', at(T0 + 1), MINUTE)).to.deep.equal({ state: 'gone' });
+      expect(await other.claimLease('never', at(T0), MINUTE)).to.deep.equal({ state: 'gone' });
+      // of several at once, one gets it
+      await first.save(leaseRecord('c3', T0 + 60 * MINUTE));
+      const storages = shared ? [first, other] : [first];
+      const claims = await Promise.all(Array.from({ length: 9 }, (_, i) => storages[i % storages.length]!.claimLease('c3', at(T0), MINUTE)));
+      expect(claims.filter((c) => c.state === 'claimed')).to.have.length(1);
+      expect(claims.filter((c) => c.state === 'held')).to.have.length(8);
+    });
+
     it('claimOrphan (where it has it): of several claimers of one orphan, one gets it until the claim lapses', async function () {
       const first = await open();
       if (first.claimOrphan === undefined) this.skip();

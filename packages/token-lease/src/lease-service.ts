@@ -12,6 +12,7 @@ import { type Lease, type LeaseRecord, toLease } from './lease.js';
 import { type CallerQuotas, callerQuotasOf, DEFAULT_OWNER_QUOTAS, type OwnerQuotas } from './owner-quotas.js';
 import type { LeaseDecider, LeaseDecision } from './policy/lease-decisions.js';
 import { Revoker } from './revoker.js';
+import { RevocationsUnderWay } from './revocations-under-way.js';
 import { InvalidRequestError, LeaseNotFoundError, NotAllowedError, shownId } from './service-errors.js';
 import type { StorageService } from './storage-service.js';
 import { grantedTtl, type TtlPolicy } from './ttl-policy.js';
@@ -28,6 +29,9 @@ export interface Caller {
   admin: boolean;
   attributes?: Readonly<Record<string, string>>;
 }
+
+/** How a requested revocation ended: the token is gone, the cloud failed (the hub retries), or another hub is revoking it now. */
+type RequestedRevocation = 'revoked' | 'failed' | 'elsewhere';
 
 /** Rounds of `revokeAllOf` at most: each waits for the owner's creates under way, then revokes what they stored. */
 const REVOKE_ALL_ROUNDS = 8;
@@ -110,6 +114,7 @@ export class LeaseService extends EventEmitter<LeaseServiceEvents> {
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly revoker: Revoker;
+  private readonly underWay = new RevocationsUnderWay();
   private readonly scheduler: ExpiryScheduler;
   private readonly creating = new Set<string>();
   private listing: Promise<LeaseRecord[]> | undefined;
@@ -170,7 +175,8 @@ export class LeaseService extends EventEmitter<LeaseServiceEvents> {
     });
     const scheduling: ExpirySchedulerOptions = { batchSize: 512, concurrency: 64, claimMs: 15_000, maxSleep: 1_000, retryAfter: 1_000, ...options.scheduler };
     this.claimMs = scheduling.claimMs;
-    this.scheduler = new ExpiryScheduler(this.storage, (r) => this.revoker.revoke(r, 'expired'), this.clock, this.logger, scheduling);
+    // a lease a request is revoking here is not revoked twice: the scheduler joins that revocation
+    this.scheduler = new ExpiryScheduler(this.storage, (r) => this.underWay.run(r.id, () => this.revoker.revoke(r, 'expired')), this.clock, this.logger, scheduling);
   }
 
   /**
@@ -395,10 +401,34 @@ export class LeaseService extends EventEmitter<LeaseServiceEvents> {
   }
 
   async revoke(caller: Caller, tokenId: string): Promise<void> {
-    const record = await this.owned(caller, tokenId);
-    if (!(await this.revoker.revoke(record, 'requested'))) {
+    await this.owned(caller, tokenId);
+    const outcome = await this.revokeRequested(tokenId);
+    if (outcome === 'failed') {
       throw new CloudUnavailableError(`revocation of ${shownId(tokenId)} failed; the hub retries it until the token is gone`);
     }
+    if (outcome === 'elsewhere') {
+      throw new CloudUnavailableError(`revocation of ${shownId(tokenId)} is under way on another hub; it is retried until the token is gone`);
+    }
+  }
+
+  /**
+   * Revokes a lease on request, one revocation of it at a time: it claims the
+   * lease in storage as the scheduler does (atomic, across hubs on one store),
+   * or, when this hub revokes it already (its expiry or a scheduled retry, or
+   * another request), waits for that revocation. A lease gone meanwhile was revoked.
+   */
+  private async revokeRequested(id: string): Promise<RequestedRevocation> {
+    const outcome = (revoked: boolean): RequestedRevocation => (revoked ? 'revoked' : 'failed');
+    const running = this.underWay.get(id);
+    if (running !== undefined) return outcome(await running);
+    const claim = await this.storage.claimLease(id, new Date(this.clock.now()), this.claimMs);
+    if (claim.state === 'gone') return 'revoked';
+    if (claim.state === 'held') {
+      // the scheduler here may have claimed it while we asked
+      const joined = this.underWay.get(id);
+      return joined === undefined ? 'elsewhere' : outcome(await joined);
+    }
+    return outcome(await this.underWay.run(id, () => this.revoker.revoke(claim.record, 'requested')));
   }
 
   async renew(caller: Caller, tokenId: string, requestedTtl: number | undefined): Promise<Lease> {
@@ -441,8 +471,8 @@ export class LeaseService extends EventEmitter<LeaseServiceEvents> {
     for (let round = 0; round < REVOKE_ALL_ROUNDS; round++) {
       await Promise.all(this.inFlight.get(owner) ?? []);
       const records = (await this.storage.getAll()).filter((r) => r.owner === owner);
-      const done = await pLimit(16).map(records, (record) => this.revoker.revoke(record, 'requested'));
-      revoked += done.filter(Boolean).length;
+      const done = await pLimit(16).map(records, (record) => this.revokeRequested(record.id));
+      revoked += done.filter((outcome) => outcome === 'revoked').length;
       if (!this.inFlight.has(owner)) break;
     }
     if (revoked > 0) this.logger.info({ owner, revoked }, 'leases of an owner revoked');

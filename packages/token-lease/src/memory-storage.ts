@@ -4,7 +4,7 @@ import type { LeaseRecord, RevocationState } from './lease.js';
 import { DueQueue, type DueEntry } from './memory-storage/due-queue.js';
 import { checkRecord, checkRevocation, copyRecord } from './memory-storage/record.js';
 import { SnapshotSchema, writeSnapshot, type NamespaceSnapshot } from './memory-storage/snapshot.js';
-import type { StorageNamespace, StorageService } from './storage-service.js';
+import type { LeaseClaim, StorageNamespace, StorageService } from './storage-service.js';
 
 export interface MemoryStorageOptions {
   /** A JSON file to load at init and keep up to date, so a restarted hub keeps its leases. */
@@ -17,6 +17,8 @@ export interface MemoryStorageOptions {
 
 interface Entry extends DueEntry {
   record: LeaseRecord;
+  /** Set while a revocation of the lease is claimed: when the claim ends (ms). Not in the snapshot: one process, nobody else claims. */
+  claimedUntil?: number | undefined;
 }
 
 /**
@@ -73,6 +75,7 @@ class MemoryStorage implements StorageService {
       this.queue.push(added);
     } else {
       entry.record = checked;
+      entry.claimedUntil = undefined;
       this.queue.reschedule(entry, due);
     }
     this.changed();
@@ -82,7 +85,7 @@ class MemoryStorage implements StorageService {
     this.open();
     const checked = checkRecord(record);
     const entry = this.leases.get(checked.id);
-    if (entry === undefined || entry.record.revocation !== undefined) return false;
+    if (entry === undefined || entry.record.revocation !== undefined || entry.claimedUntil !== undefined) return false;
     entry.record = checked;
     this.queue.reschedule(entry, Date.parse(checked.expires));
     this.changed();
@@ -132,9 +135,24 @@ class MemoryStorage implements StorageService {
       if (first === undefined || first.due > at) break;
       claimed.push(this.queue.pop()!);
     }
-    for (const entry of claimed) this.queue.reschedule(entry, at + claimMs);
+    for (const entry of claimed) {
+      entry.claimedUntil = at + claimMs;
+      this.queue.reschedule(entry, at + claimMs);
+    }
     if (claimed.length > 0) this.changed();
     return claimed.map((entry) => copyRecord(entry.record));
+  }
+
+  async claimLease(leaseId: string, now: Date, claimMs: number): Promise<LeaseClaim> {
+    this.open();
+    const at = checkClaim(now, 1, claimMs);
+    const entry = this.leases.get(leaseId);
+    if (entry === undefined) return { state: 'gone' };
+    if (entry.claimedUntil !== undefined && entry.claimedUntil > at) return { state: 'held' };
+    entry.claimedUntil = at + claimMs;
+    this.queue.reschedule(entry, at + claimMs);
+    this.changed();
+    return { state: 'claimed', record: copyRecord(entry.record) };
   }
 
   async reschedule(leaseId: string, revocation: RevocationState): Promise<void> {
@@ -144,6 +162,7 @@ class MemoryStorage implements StorageService {
     // Removed meanwhile (revoked by its owner): nothing left to retry.
     if (entry === undefined) return;
     entry.record = { ...entry.record, revocation: checked };
+    entry.claimedUntil = undefined;
     this.queue.reschedule(entry, Date.parse(checked.nextAttempt));
     this.changed();
   }

@@ -28,6 +28,7 @@ function losableStorage(): StorageService & { lose(): Promise<void> } {
     count: () => inner.count(),
     nextDue: () => inner.nextDue(),
     claimDue: (now, limit, claimMs) => inner.claimDue(now, limit, claimMs),
+    claimLease: (id, now, claimMs) => inner.claimLease(id, now, claimMs),
     reschedule: (id, revocation) => inner.reschedule(id, revocation),
     close: () => inner.close(),
     onDataLoss(listener) {
