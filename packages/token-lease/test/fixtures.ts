@@ -7,6 +7,7 @@ import {
   type GrantPolicy,
   type LeaseDecider,
   type LeaseResponse,
+  type LeaseServiceOptions,
   type OwnerQuotas,
   LeaseService,
   memoryStorage,
@@ -57,6 +58,7 @@ export async function startHub(
     influx?: InfluxdbLocal;
     orphanGrace?: number;
     reconcileEvery?: number;
+    scheduler?: LeaseServiceOptions['scheduler'];
   } = {},
 ): Promise<HubFixture> {
   const influx = options.influx ?? (await startInfluxdbLocal({ port: 0, org: 'tessera', bucket: 'tessera', token: 'operator-token-for-tests' }));
@@ -72,6 +74,7 @@ export async function startHub(
     ...(options.quotas ? { quotas: options.quotas } : {}),
     reconcileEvery: options.reconcileEvery ?? 0,
     ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.scheduler ? { scheduler: options.scheduler } : {}),
   });
   await service.start();
   const hub = new Node({ name: 'hub', logger: silentLogger });

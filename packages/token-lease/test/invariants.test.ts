@@ -1,6 +1,5 @@
 import { expect } from 'chai';
 import {
-  CloudUnavailableError,
   type CloudService,
   memoryStorage,
   type StorageService,
@@ -9,17 +8,7 @@ import {
 import { influxdbV2 } from '@tessera/cloud-influxdb';
 import { waitUntil } from '@tessera/testing';
 import { fakeClock, type HubFixture, startHub, writeWith } from './fixtures.js';
-
-/** `inner` with some methods replaced; the rest stay bound to `inner` (private fields and all). */
-function withOverrides<T extends object>(inner: T, overrides: Partial<T>): T {
-  return new Proxy(inner, {
-    get(target, key) {
-      if (key in overrides) return overrides[key as keyof T];
-      const value: unknown = Reflect.get(target, key);
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-    },
-  });
-}
+import { flakyRevoke, withOverrides } from './overrides.js';
 
 /** A storage whose save fails while `failing` is set. */
 function flakyStorage(inner: StorageService, state: { failing: boolean }): StorageService {
@@ -27,20 +16,6 @@ function flakyStorage(inner: StorageService, state: { failing: boolean }): Stora
     save: async (...args: Parameters<StorageService['save']>) => {
       if (state.failing) throw new StorageUnavailableError('storage unavailable: test says no');
       return inner.save(...args);
-    },
-  });
-}
-
-/** A cloud whose revoke fails the first `failures` times. */
-function flakyRevoke(inner: CloudService, state: { failures: number; calls: number }): CloudService {
-  return withOverrides<CloudService>(inner, {
-    revoke: async (id: string) => {
-      state.calls++;
-      if (state.failures > 0) {
-        state.failures--;
-        throw new CloudUnavailableError('cloud unavailable: test says no', 503);
-      }
-      return inner.revoke(id);
     },
   });
 }
