@@ -59,8 +59,8 @@ class Arrivals {
   }
 }
 
-// no per-owner create rate: the device creates LEASES + WARMUP leases in a minute or so
-const fx = await startConsoleFixture({ createsPerMinute: 0, logLevel: 'silent' });
+// no per-owner create rate and no per-identity request budget: the device creates LEASES + WARMUP leases in a minute or so
+const fx = await startConsoleFixture({ createsPerMinute: 0, identityRequestRate: 0, logLevel: 'silent' });
 const browser = await launchChromium();
 try {
   const created = new Map<string, number>();

@@ -47,7 +47,8 @@ function cycle(node: Node, to: Route): () => Promise<void> {
 
 const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-secure-lease-'));
 const admin = Ed25519Identity.generate();
-const base = { listen: '127.0.0.1:0', storage: 'memory', logLevel: 'silent', maxLeasesPerOwner: 0, createsPerMinute: 0 } as const;
+// one identity sends every request: no per-identity request budget (identityRequestRate 0), as before it existed
+const base = { listen: '127.0.0.1:0', storage: 'memory', logLevel: 'silent', maxLeasesPerOwner: 0, createsPerMinute: 0, identityRequestRate: 0 } as const;
 const secureHub: Hub = await startHub(HubConfigSchema.parse({ ...base, identity: join(dir, 'hub.json'), admin: [admin.identifier] }), silentLogger);
 const plainHub: Hub = await startHub(HubConfigSchema.parse({ ...base, insecure: true }), silentLogger);
 const device = new Node({ logger: silentLogger });
@@ -71,7 +72,7 @@ report({
   name: 'lease create+revoke/s through a secure hub (channel, membership per request), 64 in flight',
   value: median(secured),
   unit: 'create+revoke/s',
-  baseline: 'the same hub started with --insecure (plaintext, no membership lookup), same process, same memory storage and in-process influxdb-local, same 64 in flight, the caller an admin on both',
+  baseline: 'the same hub started with --insecure (plaintext, no membership lookup), same process, same memory storage and in-process influxdb-local, same 64 in flight, the caller an admin on both, no per-identity request budget on the secure hub (identityRequestRate 0)',
   baselineValue: median(plaintext),
   repeats: REPEATS,
 });

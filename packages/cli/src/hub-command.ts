@@ -18,6 +18,7 @@ export const HUB_SETTINGS: readonly SettingSpec[] = [
   { key: 'maxLeasesPerOwner', flag: 'max-leases-per-owner', env: 'TESSERA_MAX_LEASES_PER_OWNER' },
   { key: 'createsPerMinute', flag: 'creates-per-minute', env: 'TESSERA_CREATES_PER_MINUTE' },
   { key: 'ownerConcurrency', flag: 'owner-concurrency', env: 'TESSERA_OWNER_CONCURRENCY' },
+  { key: 'identityRequestRate', flag: 'identity-request-rate', env: 'TESSERA_IDENTITY_REQUEST_RATE' },
   { key: 'defaultTtl', flag: 'default-ttl', env: 'TESSERA_DEFAULT_TTL' },
   { key: 'minTtl', flag: 'min-ttl', env: 'TESSERA_MIN_TTL' },
   { key: 'maxTtl', flag: 'max-ttl', env: 'TESSERA_MAX_TTL' },
@@ -70,6 +71,7 @@ export function hubCommand(): Command {
     .option('--max-leases-per-owner <n>', 'leases one owner may hold at once, 0 no limit [TESSERA_MAX_LEASES_PER_OWNER] (default 100)')
     .option('--creates-per-minute <n>', 'creates one owner may make per minute, 0 no limit [TESSERA_CREATES_PER_MINUTE] (default 60)')
     .option('--owner-concurrency <n>', "one owner's requests handled at once [TESSERA_OWNER_CONCURRENCY] (default 8)")
+    .option('--identity-request-rate <n>', 'requests one identity may send per second (burst twice that), 0 no limit [TESSERA_IDENTITY_REQUEST_RATE] (default 100)')
     .option('--default-ttl <ms>', 'TTL of a lease that names none [TESSERA_DEFAULT_TTL] (default 3600000)')
     .option('--min-ttl <ms>', 'smallest TTL a request may name [TESSERA_MIN_TTL] (default 1000)')
     .option('--max-ttl <ms>', 'longest a lease may live, renewals included [TESSERA_MAX_TTL] (default 86400000)')

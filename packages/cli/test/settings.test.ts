@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HubConfigSchema } from '../src/hub/hub-config.js';
+import { leasePolicyFromConfig } from '../src/hub/lease-policy.js';
 import { HUB_SETTINGS, hubCommand, type HubCommandOptions, resolveHubConfig } from '../src/hub-command.js';
 import { SettingsError } from '../src/settings/settings-error.js';
 import { bin, childEnv, tessera } from './cli-helpers.js';
@@ -134,6 +135,15 @@ describe('hub settings: whole numbers are parsed strictly from every source', ()
     expect(resolveHubConfig(await none(), { TESSERA_DEFAULT_TTL: ' 60000 ' }).defaultTtl).to.equal(60000);
     expect(resolveHubConfig(await none(), { TESSERA_CONFIG: configFile('json', '{"defaultTtl": "60000"}') }).defaultTtl).to.equal(60000);
     expect(resolveHubConfig(await none(), { TESSERA_CONFIG: configFile('yaml', 'defaultTtl: 60000\n') }).defaultTtl).to.equal(60000);
+  });
+
+  it('takes the per-identity request rate from --identity-request-rate or TESSERA_IDENTITY_REQUEST_RATE (default 100, 0 off) and hands it to the lease worker', async () => {
+    expect(resolveHubConfig(await none(), {}).identityRequestRate).to.equal(100);
+    const flagged = resolveHubConfig(await hubFlags(['--identity-request-rate', '0']), { TESSERA_IDENTITY_REQUEST_RATE: '50' });
+    expect(leasePolicyFromConfig(flagged).worker.identityRequestRate, 'the flag wins').to.equal(0);
+    expect(resolveHubConfig(await none(), { TESSERA_IDENTITY_REQUEST_RATE: '50' }).identityRequestRate).to.equal(50);
+    const noFlags = await none();
+    expect(settingsError(() => resolveHubConfig(noFlags, { TESSERA_IDENTITY_REQUEST_RATE: '-1' })).message).to.match(/^invalid TESSERA_IDENTITY_REQUEST_RATE/);
   });
 
   it('refuses what a plain Number() would take: "", hex, exponents, decimals, true', async () => {

@@ -24,13 +24,16 @@ export {
 } from './grant.js';
 export { FairScheduler, type FairSchedulerLimits } from './fair-scheduler.js';
 export { CreateRateLimiter } from './create-rate.js';
+export { IdentityRequestBudget } from './identity-request-budget.js';
 export { ActiveLeases, type Reservation } from './active-leases.js';
 export { LeaseService, type Caller, type LeaseServiceEvents, type LeaseServiceOptions, type LeaseServiceStats } from './lease-service.js';
 export { DEFAULT_OWNER_QUOTAS, callerQuotasOf, type CallerQuotas, type OwnerQuotas } from './owner-quotas.js';
 export {
   TokenLeaseWorker,
+  DEFAULT_IDENTITY_REQUEST_RATE,
   DEFAULT_MEMBERSHIP_LOOKUPS,
   DEFAULT_WORKER_LIMITS,
+  IDENTITY_OVER_BUDGET,
   SECURE_CHANNEL_REQUIRED,
   type MemberStanding,
   type MembershipLookup,

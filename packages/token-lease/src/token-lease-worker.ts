@@ -1,6 +1,7 @@
-import { type Context, describeError, fromUtf8, type Message, type Worker } from '@tessera/core';
+import { type Clock, type Context, describeError, fromUtf8, type Message, systemClock, type Worker } from '@tessera/core';
 import { FairScheduler, type FairSchedulerLimits } from './fair-scheduler.js';
 import { failureOf } from './failure-code.js';
+import { IdentityRequestBudget } from './identity-request-budget.js';
 import { parseLeaseRequest, type LeaseRequest } from './lease-request.js';
 import { failure, type LeaseResponse, success } from './lease-response.js';
 import type { Caller, LeaseService } from './lease-service.js';
@@ -51,6 +52,19 @@ export interface TokenLeaseWorkerOptions {
   queue?: number;
   /** With `membership`: lookups in flight at once, over all identities; a request past them is answered `unavailable` (default 256). */
   lookups?: number;
+  /**
+   * With `membership`: requests one identity may send per second, taken before
+   * its membership is looked up (a token bucket refilling at this rate); one
+   * more is answered `quota_exceeded` at once, with no lookup and no queueing.
+   * 0: no budget (default 100).
+   */
+  identityRequestRate?: number;
+  /** The burst of that budget: requests an identity may send at once after a quiet spell (default twice the rate). */
+  identityRequestBurst?: number;
+  /** Identities whose budgets are remembered, least recently seen forgotten first (default 10,000). */
+  identityBudgets?: number;
+  /** Time for the identity budgets (default the system clock). */
+  clock?: Clock;
 }
 
 /** The worker's fair-share limits when none are given. */
@@ -58,6 +72,12 @@ export const DEFAULT_WORKER_LIMITS: FairSchedulerLimits = { concurrency: 256, pe
 
 /** Membership lookups in flight at once when `lookups` is not given. */
 export const DEFAULT_MEMBERSHIP_LOOKUPS = 256;
+
+/** Requests per second one identity may send to a secure hub when `identityRequestRate` is not given. */
+export const DEFAULT_IDENTITY_REQUEST_RATE = 100;
+
+/** The answer to a request past its identity's budget. */
+export const IDENTITY_OVER_BUDGET = 'too many requests from this identity; slow down';
 
 /** Requests of one identity that may wait for its membership lookup; one more is answered quota_exceeded. */
 const LOOKUP_WAITERS = 64;
@@ -75,6 +95,8 @@ export class TokenLeaseWorker implements Worker {
   private readonly membership: MembershipLookup | undefined;
   private readonly scheduler: FairScheduler;
   private readonly lookupLimit: number;
+  /** Requests per identity before any lookup (secure hubs); none when the rate is 0. */
+  private readonly budget: IdentityRequestBudget | undefined;
   /** Requests waiting for a membership lookup: each ends by scheduling its request or answering it. */
   private readonly lookups = new Set<Promise<void>>();
   /** One lookup per identity at a time, shared by its requests that arrive meanwhile (at most LOOKUP_WAITERS of them). */
@@ -94,6 +116,11 @@ export class TokenLeaseWorker implements Worker {
       queue: options.queue ?? DEFAULT_WORKER_LIMITS.queue,
     });
     this.lookupLimit = options.lookups ?? DEFAULT_MEMBERSHIP_LOOKUPS;
+    const rate = options.identityRequestRate ?? DEFAULT_IDENTITY_REQUEST_RATE;
+    this.budget =
+      options.membership === undefined || rate <= 0
+        ? undefined
+        : new IdentityRequestBudget(rate, options.identityRequestBurst ?? 2 * rate, options.clock ?? systemClock, options.identityBudgets);
   }
 
   // Returns at once: the scheduler, not the mailbox, holds what waits, so one
@@ -109,7 +136,11 @@ export class TokenLeaseWorker implements Worker {
     if ('response' in parsed) return this.reply(ctx, msg, parsed.response);
     const request = parsed.request;
     if (this.membership === undefined || identity === undefined) return this.schedule(ctx, msg, this.callerOf(msg), request);
-    // membership first: a non-member is answered and never queued, so identities made by the thousand cannot fill the
+    // the identity's budget first: a flood of one identity costs no lookup and waits nowhere
+    if (this.budget !== undefined && !this.budget.take(identity)) {
+      return this.reply(ctx, msg, failure(failureOf(new QuotaExceededError(IDENTITY_OVER_BUDGET)), request.request_id));
+    }
+    // membership next: a non-member is answered and never queued, so identities made by the thousand cannot fill the
     // queue members wait in; what waits for a lookup is bounded by `lookups`
     let shared = this.pending.get(identity);
     if (shared !== undefined && shared.waiting >= LOOKUP_WAITERS) {

@@ -40,6 +40,8 @@ export const HubConfigSchema = z
     createsPerMinute: Count.default(60),
     /** Requests of one owner the lease worker handles at once (fair share of its 256). */
     ownerConcurrency: WholeNumberSetting.pipe(z.number().min(1, 'must be at least 1')).default(8),
+    /** Requests one identity may send per second on a secure hub (a burst of twice that), refused before its membership is looked up; 0: no limit. */
+    identityRequestRate: Count.default(100),
     defaultTtl: Ms.default(3_600_000),
     minTtl: Ms.default(1_000),
     maxTtl: Ms.default(86_400_000),

@@ -6,7 +6,7 @@ export interface LeasePolicy {
   ttl: TtlPolicy;
   quotas: OwnerQuotas;
   decisions: LeaseDecider;
-  worker: Pick<TokenLeaseWorkerOptions, 'ownerConcurrency'>;
+  worker: Pick<TokenLeaseWorkerOptions, 'ownerConcurrency' | 'identityRequestRate'>;
 }
 
 /**
@@ -25,6 +25,6 @@ export function leasePolicyFromConfig(config: HubConfig): LeasePolicy {
     ttl,
     quotas,
     decisions: leaseDecisions(config.policies, { grant: leaseGrant(defaults, extra), ttl, quotas }),
-    worker: { ownerConcurrency: config.ownerConcurrency },
+    worker: { ownerConcurrency: config.ownerConcurrency, identityRequestRate: config.identityRequestRate },
   };
 }
