@@ -2,7 +2,7 @@
 // a flooding identity is refused before its membership is looked up, others are not,
 // its budget refills with time, and the budgets kept are bounded (fake clock).
 import { expect } from 'chai';
-import { IDENTITY_OVER_BUDGET } from '@tessera/token-lease';
+import { IDENTITY_OVER_BUDGET, IdentityRequestBudget } from '@tessera/token-lease';
 import { fakeClock } from './fixtures.js';
 import { closeDevices, type SecureHub, secureDevice, type SecureDevice, startSecureHub } from './secure-hub.js';
 
@@ -55,6 +55,18 @@ describe('token_lease on a secure hub: a request budget per identity, taken befo
     // c pushed out the least recent (a); b was seen last before c and is kept
     expect((await a.call({ action: 'list' })).result, 'a forgotten: a full bucket').to.equal('success');
     expect(await c.call({ action: 'list' }), 'c kept, its bucket empty').to.deep.include({ code: 'quota_exceeded' });
+  });
+
+  it('when full, forgets a refilled bucket before an empty one: throwaway identities cannot reset a flooder’s budget', () => {
+    const { clock, tick } = fakeClock();
+    const budget = new IdentityRequestBudget(10, 2, clock, 2);
+    expect([budget.take('flooder'), budget.take('flooder'), budget.take('flooder')]).to.deep.equal([true, true, false]);
+    expect(budget.take('throwaway-1')).to.equal(true);
+    tick(100); // throwaway-1 is full again (2 of 2); the flooder has 1 of 2
+    expect(budget.take('throwaway-2'), 'one identity too many: one is forgotten').to.equal(true);
+    expect(budget.size).to.equal(2);
+    // the flooder, least recent, was kept: its one token, then nothing (forgotten, it would have had 2)
+    expect([budget.take('flooder'), budget.take('flooder')]).to.deep.equal([true, false]);
   });
 
   it('with identityRequestRate 0 there is no budget (past the default burst of 200 at one instant)', async () => {
